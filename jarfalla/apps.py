@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class JarfallaConfig(AppConfig):
+    name = "jarfalla"
+    verbose_name = "Järfällamodellen"

@@ -1,0 +1,76 @@
+"""Health of the parts the product depends on, for /healthz/ and container health checks."""
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+HEARTBEAT_KEY = "health:worker-heartbeat"
+
+
+def record_worker_heartbeat() -> dt.datetime:
+    now = timezone.now()
+    cache.set(HEARTBEAT_KEY, now.isoformat(), timeout=None)
+    return now
+
+
+def check_database() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any driver error means "down"; the type goes into the answer
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def check_broker() -> dict[str, Any]:
+    broker_url: str = settings.CELERY_BROKER_URL
+    if broker_url.startswith("filesystem://"):
+        folder = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
+        ok = folder.is_dir() and _writable(folder)
+        return {"ok": ok, "transport": "filesystem"} | ({} if ok else {"error": "not writable"})
+    import redis
+
+    try:
+        client = redis.Redis.from_url(broker_url, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+    except redis.RedisError as exc:
+        return {"ok": False, "transport": "redis", "error": type(exc).__name__}
+    return {"ok": True, "transport": "redis"}
+
+
+def _writable(folder: Path) -> bool:
+    import os
+
+    return os.access(folder, os.W_OK)
+
+
+def last_worker_heartbeat() -> str | None:
+    try:
+        value = cache.get(HEARTBEAT_KEY)
+    except Exception:  # a cache outage must not turn the health page into a 500
+        return None
+    return value if isinstance(value, str) else None
+
+
+def last_reminder_dispatch() -> str | None:
+    """When the reminder dispatcher last finished a sweep; None until the outbox exists."""
+    return None
+
+
+def report() -> tuple[bool, dict[str, Any]]:
+    database = check_database()
+    broker = check_broker()
+    healthy = bool(database["ok"] and broker["ok"])
+    return healthy, {
+        "status": "ok" if healthy else "error",
+        "database": database,
+        "broker": broker,
+        "worker": {"last_heartbeat": last_worker_heartbeat()},
+        "reminders": {"last_dispatch": last_reminder_dispatch()},
+    }

@@ -1,0 +1,62 @@
+"""Project-wide middleware: language choice, private caching, styled 405 pages."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+class SwedishFirstLocaleMiddleware:
+    """Swedish unless the person chose another language with the switcher.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language; a Swedish municipality's
+    tool speaks Swedish by default, so only the explicit choice (the language cookie) counts.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self.supported = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class PrivatePagesMiddleware:
+    """Pages for a logged-in person must never be stored by a browser or proxy cache."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+
+class StyledMethodNotAllowedMiddleware:
+    """Django answers a wrong method with an empty 405; give it the site's layout instead."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if isinstance(response, HttpResponseNotAllowed) and not response.content:
+            styled = render(request, "405.html", status=405)
+            styled["Allow"] = response["Allow"]
+            return styled
+        return response

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from jarfalla import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("tillganglighet/", views.accessibility, name="accessibility"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "jarfalla.views.bad_request"
+handler403 = "jarfalla.views.permission_denied"
+handler404 = "jarfalla.views.page_not_found"
+handler500 = "jarfalla.views.server_error"

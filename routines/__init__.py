@@ -1,0 +1,1 @@
+"""Step 3: routine templates, documents, versions, approval and PDF."""

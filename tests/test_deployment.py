@@ -1,0 +1,73 @@
+"""docker-compose.yml describes the production shape; no container engine runs here, so we parse it."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable name the settings read (directly or as NAME_FILE)."""
+    source = (ROOT / "jarfalla" / "settings.py").read_text()
+    names = set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', source))
+    return names | {f"{name}_FILE" for name in names}
+
+
+def test_production_services_are_present() -> None:
+    assert {"postgres", "redis", "web", "worker", "beat", "migrate"} <= set(SERVICES)
+
+
+def test_exactly_one_beat() -> None:
+    beats = [name for name, svc in SERVICES.items() if "beat" in svc.get("command", [])]
+    assert beats == ["beat"]
+    assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
+
+
+@pytest.mark.parametrize("name", ["postgres", "redis", "web", "worker", "beat"])
+def test_long_running_services_have_health_checks(name: str) -> None:
+    assert SERVICES[name]["healthcheck"]["test"]
+
+
+def test_web_health_check_uses_healthz() -> None:
+    assert "/healthz/" in " ".join(SERVICES["web"]["healthcheck"]["test"])
+
+
+def test_migrations_run_before_web_worker_and_beat() -> None:
+    assert SERVICES["migrate"]["command"][-2:] == ["migrate", "--no-input"]
+    for name in ("web", "worker", "beat"):
+        assert SERVICES[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
+def test_data_lives_in_volumes() -> None:
+    assert set(COMPOSE["volumes"]) >= {"postgres-data", "redis-data", "app-var"}
+    assert "postgres-data:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
+
+
+@pytest.mark.parametrize("name", ["web", "worker", "beat", "migrate"])
+def test_app_environment_matches_the_settings(name: str) -> None:
+    environment = SERVICES[name]["environment"]
+    known = settings_variables()
+    unknown = set(environment) - known
+    assert not unknown, f"{name} sets variables the settings never read: {unknown}"
+    assert {"DATABASE_URL", "REDIS_URL", "SITE_URL", "ALLOWED_HOSTS"} <= set(environment)
+    assert "SECRET_KEY" in environment or "SECRET_KEY_FILE" in environment
+    assert environment["DATABASE_URL"].startswith("postgres://")
+    assert environment["REDIS_URL"].startswith("redis://redis:")
+    assert environment["DEBUG"] == "false"
+
+
+def test_dockerfile_serves_with_gunicorn_and_builds_assets() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "requirements.lock" in dockerfile
+    assert "--require-hashes" in dockerfile
+    assert "compilemessages" in dockerfile
+    assert "collectstatic" in dockerfile
+    assert '"gunicorn", "jarfalla.wsgi:application"' in dockerfile
+    assert "USER app" in dockerfile

@@ -1,0 +1,1 @@
+"""Municipalities, sectors, units, memberships and roles; access.py decides who sees what."""
