@@ -39,6 +39,7 @@ _CONFIG_VARS = {
     "EMAIL_URL",
     "EMAIL_HOST",
     "DEFAULT_FROM_EMAIL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests; the deploy check refuses it
 }
 
 DUMP_SETTINGS = (
