@@ -1,6 +1,20 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from units import access
 
 
 def site(request: HttpRequest) -> dict[str, object]:
-    return {"SITE_URL": settings.SITE_URL, "LANGUAGES": settings.LANGUAGES}
+    user = getattr(request, "user", None)
+    return {
+        "SITE_URL": settings.SITE_URL,
+        "LANGUAGES": settings.LANGUAGES,
+        # Lazy: only pages that show role-dependent navigation pay for the queries.
+        "nav_roles": SimpleLazyObject(lambda: access.roles_of(user)) if user else None,
+        "nav_municipalities": SimpleLazyObject(
+            lambda: list(access.coordinated_municipalities(user)[:5])
+        )
+        if user
+        else [],
+    }

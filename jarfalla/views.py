@@ -5,12 +5,13 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from jarfalla import health
+from units import access
 
 # Update whenever the statement or the known shortcomings change.
 ACCESSIBILITY_STATEMENT_DATE = dt.date(2026, 11, 27)
@@ -19,7 +20,17 @@ ACCESSIBILITY_STATEMENT_DATE = dt.date(2026, 11, 27)
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Role-aware start: everyone with a role starts at the units they work with."""
+    roles = access.roles_of(request.user)
+    if roles.sees_municipality or roles.manager_of:
+        return redirect("units:list")
     return render(request, "home.html")
+
+
+@require_GET
+@login_required
+def my_account(request: HttpRequest) -> HttpResponse:
+    return render(request, "my_account.html", {"roles": access.roles_of(request.user)})
 
 
 @require_GET

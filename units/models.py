@@ -1,10 +1,14 @@
 """People and (from issue 3 on) municipalities, sectors, units and memberships."""
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+
+from units.validators import validate_no_personal_data
 
 
 class UserManager(BaseUserManager["User"]):
@@ -46,3 +50,287 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+
+def default_followup_offsets() -> list[int]:
+    return [6, 12]
+
+
+class Municipality(models.Model):
+    """A municipality that runs the model under its own name and rhythm."""
+
+    name = models.CharField(_("namn"), max_length=120, unique=True)
+    slug = models.SlugField(_("kortnamn"), max_length=60, unique=True)
+    model_name = models.CharField(
+        _("modellens namn"),
+        max_length=120,
+        default="Järfällamodellen",
+        help_text=_("Det namn modellen har i er kommun, t.ex. Järfällamodellen."),
+    )
+    followup_offsets_months = models.JSONField(
+        _("uppföljning efter (månader)"),
+        default=default_followup_offsets,
+        help_text=_("Månader efter att rutinen införts, t.ex. 6 och 12."),
+    )
+    web_course_url = models.URLField(_("länk till Webbkurs Heder"), blank=True)
+    facilitator_guide_url = models.URLField(_("länk till handledarguiden"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("kommun")
+        verbose_name_plural = _("kommuner")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sector(models.Model):
+    """A branch of the municipality's work (förskola, socialtjänst, civilsamhälle, …)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="sectors", verbose_name=_("kommun")
+    )
+    name = models.CharField(_("namn"), max_length=80)
+    is_active = models.BooleanField(_("används"), default=True)
+
+    class Meta:
+        verbose_name = _("sektor")
+        verbose_name_plural = _("sektorer")
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(
+                "municipality", Lower("name"), name="sector_name_unique_per_municipality"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitKind(models.TextChoices):
+    MUNICIPAL = "municipal", _("Kommunal verksamhet")
+    HOUSING = "housing", _("Bostadsbolag")
+    ASSOCIATION = "association", _("Förening eller nätverk")
+    OTHER = "other", _("Annan")
+
+
+class PreventionLevel(models.TextChoices):
+    """Prevention levels of the intervention chain (insatskedjan)."""
+
+    UNIVERSAL = "universal", _("Universell (alla)")
+    SELECTIVE = "selective", _("Selektiv (riskgrupper)")
+    INDICATED = "indicated", _("Indikerad (kända individer)")
+
+
+class Unit(models.Model):
+    """A unit (enhet/verksamhet) that goes through the four steps: a preschool, a school, an
+    association… Only counts and roles are kept about its staff, never lists of people."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="units", verbose_name=_("kommun")
+    )
+    name = models.CharField(_("namn"), max_length=160, validators=[validate_no_personal_data])
+    sector = models.ForeignKey(
+        Sector, on_delete=models.PROTECT, related_name="units", verbose_name=_("sektor")
+    )
+    kind = models.CharField(
+        _("typ"), max_length=20, choices=UnitKind.choices, default=UnitKind.MUNICIPAL
+    )
+    duty_to_report = models.BooleanField(
+        _("anmälningsskyldighet"),
+        default=True,
+        help_text=_(
+            "Om personalen enligt lag är skyldig att anmäla oro för barn till socialtjänsten "
+            "(14 kap. 1 § socialtjänstlagen). Gäller normalt kommunala verksamheter."
+        ),
+    )
+    headcount = models.PositiveIntegerField(
+        _("antal anställda"), help_text=_("Ungefärligt antal i personalen.")
+    )
+    works_universal = models.BooleanField(_("universell nivå"), default=False)
+    works_selective = models.BooleanField(_("selektiv nivå"), default=False)
+    works_indicated = models.BooleanField(_("indikerad nivå"), default=False)
+    functional_email = models.EmailField(
+        _("funktionsbrevlåda"),
+        blank=True,
+        help_text=_("En gemensam adress för enheten, inte en persons."),
+    )
+    is_active = models.BooleanField(_("aktiv"), default=True)
+    archived_at = models.DateTimeField(_("arkiverad"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("enhet")
+        verbose_name_plural = _("enheter")
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(
+                "municipality", Lower("name"), name="unit_name_unique_per_municipality"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(headcount__gte=0), name="unit_headcount_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "is_active", "sector"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def default_duty_to_report(kind: str) -> bool:
+        """Municipal staff who meet children must report concern; others are encouraged to."""
+        return kind == UnitKind.MUNICIPAL
+
+    @property
+    def prevention_levels(self) -> list[str]:
+        return [
+            level
+            for level, on in (
+                (PreventionLevel.UNIVERSAL, self.works_universal),
+                (PreventionLevel.SELECTIVE, self.works_selective),
+                (PreventionLevel.INDICATED, self.works_indicated),
+            )
+            if on
+        ]
+
+    @property
+    def prevention_level_labels(self) -> list[str]:
+        return [str(PreventionLevel(level).label) for level in self.prevention_levels]
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("Samordnare")
+    OBSERVER = "observer", _("Observatör")
+    MANAGER = "manager", _("Enhetschef")
+
+
+class MunicipalRole(models.Model):
+    """Coordinator (read-write, whole municipality) or observer (read-only) of a municipality."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="municipal_roles")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="roles"
+    )
+    role = models.CharField(
+        _("roll"),
+        max_length=20,
+        choices=[(Role.COORDINATOR, Role.COORDINATOR.label), (Role.OBSERVER, Role.OBSERVER.label)],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("kommunroll")
+        verbose_name_plural = _("kommunroller")
+        constraints = [
+            models.UniqueConstraint(
+                "user", "municipality", name="one_municipal_role_per_person"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[Role.COORDINATOR, Role.OBSERVER]),
+                name="municipal_role_is_coordinator_or_observer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} ({self.municipality})"
+
+
+class UnitManager(models.Model):
+    """A person who manages a unit; a person may manage several units."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="managed_units")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="managers")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enhetschef")
+        verbose_name_plural = _("enhetschefer")
+        constraints = [models.UniqueConstraint("user", "unit", name="manager_once_per_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.unit}"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("Väntar på svar")
+    ACCEPTED = "accepted", _("Accepterad")
+    REVOKED = "revoked", _("Återkallad")
+    EXPIRED = "expired", _("Har gått ut")
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that lets a person join with a role. Only a hash of the
+    token is stored, so a database leak cannot be turned into working links."""
+
+    email = models.EmailField(_("e-postadress"))
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="invitations"
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="invitations", null=True, blank=True
+    )
+    role = models.CharField(_("roll"), max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbjudan")
+        verbose_name_plural = _("inbjudningar")
+        ordering = ("-created_at",)
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(role=Role.MANAGER, unit__isnull=False))
+                | (~models.Q(role=Role.MANAGER) & models.Q(unit__isnull=True)),
+                name="invitation_unit_iff_manager",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"
+
+    def status_at(self, now: dt.datetime) -> str:
+        if self.accepted_at:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= now:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+
+class AuditEvent(models.Model):
+    """Who changed what and when, for municipalities, units, memberships and invitations."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Kept even if the account is deleted later, so the trail stays readable.
+    actor_email = models.EmailField(blank=True)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, null=True, related_name="audit_events"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=40)
+    target_type = models.CharField(max_length=40)
+    target_id = models.PositiveBigIntegerField(null=True)
+    target_repr = models.CharField(max_length=200)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("händelse i granskningsloggen")
+        verbose_name_plural = _("granskningslogg")
+        ordering = ("-at", "-id")
+        indexes = [models.Index(fields=["municipality", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"

@@ -1,0 +1,193 @@
+"""The one place that decides who may see or change what.
+
+Every view that touches unit or municipality data goes through these helpers; views never filter
+by hand. Roles: a superuser sees everything; a coordinator reads and writes everything in their
+municipality; an observer reads their municipality; a unit manager reads and writes their own units.
+Invisible and nonexistent look the same (404); visible but read-only is 403.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from units.models import (
+    Invitation,
+    Municipality,
+    MunicipalRole,
+    Role,
+    Sector,
+    Unit,
+    UnitManager,
+    User,
+)
+
+AnyUser = User | AnonymousUser
+
+
+def _active(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def _municipality_ids(user: User, *roles: str) -> QuerySet[MunicipalRole, int]:
+    return MunicipalRole.objects.filter(user=user, role__in=roles).values_list(
+        "municipality_id", flat=True
+    )
+
+
+# --- Municipalities -------------------------------------------------------------------------
+
+
+def visible_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities whose aggregates the user may read (coordinator, observer, superuser)."""
+    if not _active(user):
+        return Municipality.objects.none()
+    assert isinstance(user, User)
+    if user.is_superuser:
+        return Municipality.objects.all()
+    return Municipality.objects.filter(
+        pk__in=_municipality_ids(user, Role.COORDINATOR, Role.OBSERVER)
+    )
+
+
+def coordinated_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities the user may change (coordinator, superuser)."""
+    if not _active(user):
+        return Municipality.objects.none()
+    assert isinstance(user, User)
+    if user.is_superuser:
+        return Municipality.objects.all()
+    return Municipality.objects.filter(pk__in=_municipality_ids(user, Role.COORDINATOR))
+
+
+def get_municipality_for_user(user: AnyUser, pk: int) -> Municipality:
+    try:
+        return visible_municipalities(user).get(pk=pk)
+    except Municipality.DoesNotExist:
+        raise Http404 from None
+
+
+def get_rw_municipality_for_user(user: AnyUser, pk: int) -> Municipality:
+    municipality = get_municipality_for_user(user, pk)
+    if not coordinated_municipalities(user).filter(pk=municipality.pk).exists():
+        raise PermissionDenied
+    return municipality
+
+
+# --- Units ----------------------------------------------------------------------------------
+
+
+def visible_units(user: AnyUser) -> QuerySet[Unit]:
+    """Every unit the user may read; the base of every list and aggregate."""
+    if not _active(user):
+        return Unit.objects.none()
+    assert isinstance(user, User)
+    if user.is_superuser:
+        return Unit.objects.all()
+    return Unit.objects.filter(
+        Q(municipality_id__in=_municipality_ids(user, Role.COORDINATOR, Role.OBSERVER))
+        | Q(pk__in=UnitManager.objects.filter(user=user).values("unit_id"))
+    )
+
+
+def writable_units(user: AnyUser) -> QuerySet[Unit]:
+    if not _active(user):
+        return Unit.objects.none()
+    assert isinstance(user, User)
+    if user.is_superuser:
+        return Unit.objects.all()
+    return Unit.objects.filter(
+        Q(municipality_id__in=_municipality_ids(user, Role.COORDINATOR))
+        | Q(pk__in=UnitManager.objects.filter(user=user).values("unit_id"))
+    )
+
+
+def get_unit_for_user(user: AnyUser, pk: int) -> Unit:
+    """Read access or 404."""
+    try:
+        return visible_units(user).select_related("municipality", "sector").get(pk=pk)
+    except Unit.DoesNotExist:
+        raise Http404 from None
+
+
+def get_rw_unit_for_user(user: AnyUser, pk: int) -> Unit:
+    """Write access (coordinator of its municipality or its manager): 404 if invisible, 403 if
+    read-only."""
+    unit = get_unit_for_user(user, pk)
+    if not writable_units(user).filter(pk=unit.pk).exists():
+        raise PermissionDenied
+    return unit
+
+
+def get_unit_for_coordinator(user: AnyUser, pk: int) -> Unit:
+    """What only the coordinator may do to a unit (rename, archive, managers): 404 / 403."""
+    unit = get_unit_for_user(user, pk)
+    if not is_coordinator_of(user, unit.municipality_id):
+        raise PermissionDenied
+    return unit
+
+
+def is_coordinator_of(user: AnyUser, municipality_id: int) -> bool:
+    return coordinated_municipalities(user).filter(pk=municipality_id).exists()
+
+
+# --- What the person is ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Roles:
+    """A person's roles, for navigation and the start page (never for filtering data)."""
+
+    superuser: bool
+    coordinator_of: tuple[int, ...]
+    observer_of: tuple[int, ...]
+    manager_of: tuple[int, ...]
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.superuser or bool(self.coordinator_of)
+
+    @property
+    def sees_municipality(self) -> bool:
+        return self.is_coordinator or bool(self.observer_of)
+
+    @property
+    def needs_mfa(self) -> bool:
+        """Coordinators and superusers must use a second factor."""
+        return self.superuser or bool(self.coordinator_of)
+
+
+def roles_of(user: AnyUser) -> Roles:
+    if not _active(user):
+        return Roles(False, (), (), ())
+    assert isinstance(user, User)
+    municipal = list(MunicipalRole.objects.filter(user=user).values_list("role", "municipality_id"))
+    return Roles(
+        superuser=user.is_superuser,
+        coordinator_of=tuple(m for r, m in municipal if r == Role.COORDINATOR),
+        observer_of=tuple(m for r, m in municipal if r == Role.OBSERVER),
+        manager_of=tuple(UnitManager.objects.filter(user=user).values_list("unit_id", flat=True)),
+    )
+
+
+def get_invitation_for_coordinator(user: AnyUser, pk: int) -> Invitation:
+    """An invitation in a municipality the user coordinates: 404 if invisible, 403 if read-only."""
+    try:
+        invitation = Invitation.objects.select_related("municipality", "unit").get(
+            pk=pk, municipality__in=visible_municipalities(user)
+        )
+    except Invitation.DoesNotExist:
+        raise Http404 from None
+    if not is_coordinator_of(user, invitation.municipality_id):
+        raise PermissionDenied
+    return invitation
+
+
+def get_sector_for_coordinator(user: AnyUser, municipality_pk: int, pk: int) -> Sector:
+    municipality = get_rw_municipality_for_user(user, municipality_pk)
+    try:
+        return Sector.objects.get(pk=pk, municipality=municipality)
+    except Sector.DoesNotExist:
+        raise Http404 from None

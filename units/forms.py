@@ -1,0 +1,197 @@
+"""Forms for units, roles and invitations. Validation messages are Swedish first."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from units.models import Municipality, PreventionLevel, Role, Sector, Unit, UnitKind
+from units.validators import validate_no_personal_data
+
+LEVEL_FIELDS = {
+    PreventionLevel.UNIVERSAL: "works_universal",
+    PreventionLevel.SELECTIVE: "works_selective",
+    PreventionLevel.INDICATED: "works_indicated",
+}
+
+
+def _levels(cleaned: dict[str, Any]) -> dict[str, bool]:
+    chosen = set(cleaned.get("prevention_levels") or [])
+    return {field: level in chosen for level, field in LEVEL_FIELDS.items()}
+
+
+class UnitForm(forms.ModelForm):
+    """What the coordinator edits about a unit."""
+
+    prevention_levels = forms.MultipleChoiceField(
+        label=_("Preventionsnivåer som enheten arbetar på"),
+        choices=PreventionLevel.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    duty_to_report = forms.ChoiceField(
+        label=_("Anmälningsskyldighet"),
+        choices=[
+            ("auto", _("Enligt typ (kommunal verksamhet: ja, övriga: nej)")),
+            ("yes", _("Ja, personalen är skyldig att anmäla oro för barn")),
+            ("no", _("Nej")),
+        ],
+        widget=forms.RadioSelect,
+        initial="auto",
+        help_text=Unit._meta.get_field("duty_to_report").help_text,
+    )
+
+    class Meta:
+        model = Unit
+        fields = ("name", "sector", "kind", "headcount", "functional_email")
+
+    def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.municipality = municipality
+        self.fields["sector"].queryset = Sector.objects.filter(  # type: ignore[attr-defined]
+            municipality=municipality, is_active=True
+        ) | Sector.objects.filter(pk=self.instance.sector_id or 0)
+        self.fields["headcount"].widget.attrs["min"] = 0
+        if self.instance.pk:
+            self.initial["prevention_levels"] = self.instance.prevention_levels
+            self.initial["duty_to_report"] = "yes" if self.instance.duty_to_report else "no"
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = Unit.objects.filter(municipality=self.municipality, name__iexact=name)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(
+                _("Det finns redan en enhet med det namnet i kommunen."), code="duplicate"
+            )
+        return name
+
+    def unit_fields(self) -> dict[str, Any]:
+        data = {field: self.cleaned_data[field] for field in self.Meta.fields}
+        duty = self.cleaned_data["duty_to_report"]
+        data["duty_to_report"] = (
+            Unit.default_duty_to_report(data["kind"]) if duty == "auto" else duty == "yes"
+        )
+        return data | _levels(self.cleaned_data)
+
+    def _post_clean(self) -> None:
+        # Uniqueness and the municipality are handled by the service; skip the model's
+        # full_clean on a half-built instance.
+        pass
+
+
+class ManagerUnitForm(forms.ModelForm):
+    """What a unit manager may keep up to date about their own unit."""
+
+    prevention_levels = UnitForm.base_fields["prevention_levels"]
+
+    class Meta:
+        model = Unit
+        fields = ("headcount", "functional_email")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["headcount"].widget.attrs["min"] = 0
+        self.initial["prevention_levels"] = self.instance.prevention_levels
+
+    def unit_fields(self) -> dict[str, Any]:
+        data = {field: self.cleaned_data[field] for field in self.Meta.fields}
+        return data | _levels(self.cleaned_data)
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class UnitFilterForm(forms.Form):
+    q = forms.CharField(label=_("Sök på namn"), required=False)
+    sector = forms.ModelChoiceField(
+        label=_("Sektor"), queryset=Sector.objects.none(), required=False, empty_label=_("Alla")
+    )
+    kind = forms.ChoiceField(
+        label=_("Typ"), choices=[("", _("Alla")), *UnitKind.choices], required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Visa"),
+        choices=[("active", _("Aktiva")), ("archived", _("Arkiverade")), ("all", _("Alla"))],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, sectors: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sector"].queryset = sectors  # type: ignore[attr-defined]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-postadress"),
+        help_text=_("Personens egen arbetsadress. Inbjudan gäller i sju dagar och kan användas en gång."),
+    )
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if roles:
+            self.fields["role"] = forms.ChoiceField(
+                label=_("Roll"), choices=roles, widget=forms.RadioSelect, initial=roles[0][0]
+            )
+
+
+MUNICIPAL_ROLE_CHOICES = [
+    (Role.COORDINATOR.value, _("Samordnare – kan ändra allt i kommunen")),
+    (Role.OBSERVER.value, _("Observatör – kan läsa och se sammanställningar")),
+]
+
+
+class AcceptInvitationForm(forms.Form):
+    password1 = forms.CharField(
+        label=_("Välj lösenord"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Minst 12 tecken. Använd gärna en lösenordsfras."),
+    )
+    password2 = forms.CharField(
+        label=_("Upprepa lösenordet"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("Lösenorden är inte likadana."))
+        elif first:
+            try:
+                from units.models import User
+
+                validate_password(first, User(email=self.email))
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class SectorForm(forms.ModelForm):
+    class Meta:
+        model = Sector
+        fields = ("name", "is_active")
+
+    def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.municipality = municipality
+        self.fields["name"].validators.append(validate_no_personal_data)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = Sector.objects.filter(municipality=self.municipality, name__iexact=name)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("Sektorn finns redan."), code="duplicate")
+        return name
+
+    def _post_clean(self) -> None:
+        pass

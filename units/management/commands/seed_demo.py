@@ -1,0 +1,489 @@
+"""Demo data for `make run` and bulk data for benchmarks (DESIGN.md section 6).
+
+Deterministic (every random choice comes from ``random.Random`` seeded with ``--seed``) and
+idempotent (everything is looked up by its natural key before it is created).
+"""
+
+import base64
+import hashlib
+import itertools
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.utils import decrypt
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils.text import slugify
+
+from units import services
+from units.models import Municipality, Role, Sector, Unit, UnitKind, User
+
+DEMO_SLUG = "demo"
+DEMO_NAME = "Demo kommun"
+# Printed for everyone to see: these logins exist only where DEBUG is on or --force was given.
+DEMO_PASSWORD = "demo-Heder-2026!"  # noqa: S105
+COORDINATOR_EMAIL = "samordnare@demo.example"
+MANAGER_EMAIL = "chef@demo.example"
+OBSERVER_EMAIL = "fou@demo.example"
+MANAGED_UNITS = ("Solrosens förskola", "Kvarnskolan")
+BATCH_SIZE = 5_000
+
+
+@dataclass(frozen=True)
+class SectorProfile:
+    """How units of a sector typically look: staff size, prevention levels and names."""
+
+    headcount: tuple[int, int]
+    # Chance that a unit works at the universal, selective and indicated level.
+    levels: tuple[float, float, float]
+    # The first name is always in the demo; the seed picks `extra` more of the rest.
+    demo_names: tuple[str, ...]
+    extra: tuple[int, int]
+    # Bulk data: name pattern and how common the sector is among a municipality's units.
+    pattern: str
+    weight: int
+
+
+PROFILES: dict[str, SectorProfile] = {
+    "Förskola": SectorProfile(
+        (8, 24),
+        (0.9, 0.15, 0.0),
+        (
+            "Solrosens förskola",
+            "Förskolan Blåklockan",
+            "Ekorrens förskola",
+            "Förskolan Tallbacken",
+            "Lärkans förskola",
+            "Förskolan Regnbågen",
+            "Björkhagens förskola",
+            "Förskolan Myran",
+        ),
+        (4, 6),
+        "Förskolan {stem}",
+        25,
+    ),
+    "Grundskola": SectorProfile(
+        (35, 95),
+        (0.95, 0.35, 0.1),
+        (
+            "Kvarnskolan",
+            "Ängsskolan",
+            "Bergaskolan",
+            "Sjöviksskolan",
+            "Lindskolan",
+            "Kyrkbyskolan",
+            "Backeskolan",
+        ),
+        (3, 5),
+        "{stem}s skola",
+        20,
+    ),
+    "Gymnasieskola": SectorProfile(
+        (60, 150),
+        (0.9, 0.4, 0.15),
+        ("Kvarnbygymnasiet", "Tekniska gymnasiet"),
+        (0, 1),
+        "Gymnasiet {stem}",
+        4,
+    ),
+    "Elevhälsa": SectorProfile(
+        (6, 22),
+        (0.6, 0.7, 0.6),
+        ("Ungdomsmottagningen", "Elevhälsan grundskola", "Elevhälsan gymnasiet"),
+        (1, 2),
+        "Elevhälsan {stem}",
+        5,
+    ),
+    "Socialtjänst": SectorProfile(
+        (18, 70),
+        (0.1, 0.6, 0.95),
+        (
+            "Socialtjänsten barn och unga",
+            "Mottagningsgruppen",
+            "Vuxenenheten",
+            "Familjerätten",
+        ),
+        (1, 2),
+        "Socialtjänsten {stem}",
+        8,
+    ),
+    "Familjestöd": SectorProfile(
+        (5, 16),
+        (0.5, 0.8, 0.4),
+        ("Familjecentralen Solgläntan", "Föräldrastödet", "Familjebehandlingen"),
+        (0, 1),
+        "Familjecentralen {stem}",
+        5,
+    ),
+    "Fritidsgård": SectorProfile(
+        (3, 10),
+        (0.8, 0.6, 0.1),
+        ("Fritidsgården Tornet", "Fritidsgården Ekan", "Ungdomens hus", "Fritidsgården Kvarnen"),
+        (1, 2),
+        "Fritidsgården {stem}",
+        6,
+    ),
+    "Integration": SectorProfile(
+        (4, 12),
+        (0.5, 0.8, 0.2),
+        ("Integrationscoacherna", "Mottagningsenheten för nyanlända", "Samhällsorienteringen"),
+        (0, 1),
+        "Integrationsenheten {stem}",
+        4,
+    ),
+    "Trygghetsvärdar": SectorProfile(
+        (5, 16),
+        (0.7, 0.5, 0.1),
+        ("Trygghetsvärdarna", "Fältassistenterna"),
+        (0, 1),
+        "Trygghetsvärdarna {stem}",
+        3,
+    ),
+    "Bostadsbolag": SectorProfile(
+        (25, 140),
+        (0.6, 0.1, 0.0),
+        (
+            "Stiftelsen Järfällahus",
+            "Bostadsbolaget Ängshem",
+            "Fastighets AB Tallen",
+            "Hyresbostäder i Kvarnby",
+        ),
+        (1, 2),
+        "Bostadsbolaget {stem}",
+        5,
+    ),
+    "Civilsamhälle": SectorProfile(
+        (1, 12),
+        (0.7, 0.4, 0.05),
+        (
+            "Somaliska föräldraföreningen",
+            "Kurdiska kulturföreningen",
+            "Arabiska kvinnoföreningen",
+            "Kvinnojouren Ängen",
+            "Nattvandrarna",
+            "Kvarnby IF",
+            "Kvarnby församling",
+            "Föräldranätverket Trygg skolväg",
+        ),
+        (3, 5),
+        "Föreningen {stem}",
+        15,
+    ),
+}
+
+# The youth clinic is run by the region, yet its health-care staff must report concern too.
+KIND_OVERRIDES: dict[str, tuple[str, bool]] = {"Ungdomsmottagningen": (UnitKind.OTHER, True)}
+
+STEMS = (
+    "Björken",
+    "Eken",
+    "Linden",
+    "Tallen",
+    "Granen",
+    "Rönnen",
+    "Solen",
+    "Kvarnen",
+    "Ängen",
+    "Berget",
+    "Sjön",
+    "Lärkan",
+    "Myran",
+    "Hagen",
+    "Viken",
+    "Bäcken",
+    "Ugglan",
+    "Stjärnan",
+    "Regnbågen",
+    "Fyren",
+)
+
+
+def sector_kind(sector: str) -> str:
+    if sector == "Bostadsbolag":
+        return UnitKind.HOUSING
+    if sector == "Civilsamhälle":
+        return UnitKind.ASSOCIATION
+    return UnitKind.MUNICIPAL
+
+
+def unit_fields(rng: random.Random, name: str, sector: str) -> dict[str, Any]:
+    """Kind, duty to report, headcount and prevention levels of a unit (without its sector)."""
+    profile = PROFILES[sector]
+    kind = sector_kind(sector)
+    kind, duty_to_report = KIND_OVERRIDES.get(name, (kind, Unit.default_duty_to_report(kind)))
+    universal, selective, indicated = (rng.random() < chance for chance in profile.levels)
+    return {
+        "name": name,
+        "kind": kind,
+        "duty_to_report": duty_to_report,
+        "headcount": rng.randint(*profile.headcount),
+        "works_universal": universal,
+        "works_selective": selective,
+        "works_indicated": indicated,
+        "functional_email": f"{slugify(name)}@demo.example",
+    }
+
+
+def seeded_random(seed: int | str) -> random.Random:
+    """Demo data must repeat, so never the global generator and never secrets."""
+    return random.Random(seed)  # noqa: S311
+
+
+def demo_units(seed: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(sector name, unit fields) of the demo municipality: 25-39 units over every sector."""
+    rng = seeded_random(seed)
+    for sector, profile in PROFILES.items():
+        anchor, *others = profile.demo_names
+        names = [anchor, *rng.sample(others, rng.randint(*profile.extra))]
+        for name in names:
+            yield sector, unit_fields(rng, name, sector)
+
+
+def spread(total: int, parts: int, rng: random.Random) -> list[int]:
+    """Split `total` over `parts` unevenly: a few big municipalities, many small ones."""
+    if parts == 0:
+        return []
+    # Swedish municipal populations are roughly log-normal (median ~16,000, mean ~36,000).
+    weights = [rng.lognormvariate(0.0, 1.2) for _ in range(parts)]
+    floor = 1 if total >= parts else 0
+    scale = (total - floor * parts) / sum(weights)
+    shares = [weight * scale for weight in weights]
+    counts = [floor + int(share) for share in shares]
+    by_remainder = sorted(range(parts), key=lambda i: shares[i] - int(shares[i]), reverse=True)
+    for i in by_remainder[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+class Command(BaseCommand):
+    help = (
+        "Skapar demodata: Demo kommun med enheter och tre demoinloggningar. Med --municipalities "
+        "och --units dessutom massdata för belastningstester. Samma frö ger samma data och en "
+        "andra körning skapar inget nytt."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--municipalities",
+            type=int,
+            default=0,
+            help="Antal extra kommuner (Kommun 001, Kommun 002, …) för belastningstester.",
+        )
+        parser.add_argument(
+            "--units",
+            type=int,
+            default=0,
+            help="Totalt antal enheter att fördela över de extra kommunerna.",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Slumpfrö; samma frö ger samma data."
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Kör även när DEBUG är avstängt (demoinloggningarna har kända lösenord).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo skapar inloggningar med kända lösenord och körs bara med DEBUG=1 "
+                "(eller --force)."
+            )
+        municipalities, units, seed = options["municipalities"], options["units"], options["seed"]
+        if municipalities < 0 or units < 0:
+            raise CommandError("--municipalities och --units kan inte vara negativa.")
+
+        self.seed_demo(seed)
+        if municipalities or units:
+            self.seed_bulk(max(municipalities, 1), units, seed)
+
+    # --- The demo municipality ----------------------------------------------------------------
+
+    @transaction.atomic
+    def seed_demo(self, seed: int) -> None:
+        coordinator = demo_user(COORDINATOR_EMAIL, "Leila", "Berg")
+        manager = demo_user(MANAGER_EMAIL, "Johan", "Lind")
+        observer = demo_user(OBSERVER_EMAIL, "Maria", "Ek")
+
+        municipality = Municipality.objects.filter(slug=DEMO_SLUG).first()
+        if municipality is None:
+            municipality = services.municipality_create(
+                actor=None, name=DEMO_NAME, slug=DEMO_SLUG, model_name="Järfällamodellen"
+            )
+        services.municipal_role_set(
+            actor=None, municipality=municipality, user=coordinator, role=Role.COORDINATOR
+        )
+        services.municipal_role_set(
+            actor=None, municipality=municipality, user=observer, role=Role.OBSERVER
+        )
+
+        sectors = {sector.name: sector for sector in municipality.sectors.all()}
+        existing = {name.lower() for name in municipality.units.values_list("name", flat=True)}
+        created = 0
+        for sector_name, fields in demo_units(seed):
+            if fields["name"].lower() in existing:
+                continue
+            if sector_name not in sectors:
+                sectors[sector_name] = services.sector_create(
+                    actor=coordinator, municipality=municipality, name=sector_name
+                )
+            services.unit_create(
+                actor=coordinator,
+                municipality=municipality,
+                sector=sectors[sector_name],
+                **fields,
+            )
+            created += 1
+
+        for unit in municipality.units.filter(name__in=MANAGED_UNITS):
+            services.manager_add(actor=coordinator, unit=unit, user=manager)
+
+        secret, recovery_codes = ensure_mfa(coordinator, seed)
+        totp_url = get_mfa_adapter().build_totp_url(coordinator, secret)
+        self.stdout.write(
+            f"{DEMO_NAME}: {municipality.units.count()} enheter ({created} nya).\n"
+            "\n"
+            f"Demoinloggningar på {settings.SITE_URL}\n"
+            f"  Samordnare:  {COORDINATOR_EMAIL}  lösenord: {DEMO_PASSWORD}\n"
+            f"  Enhetschef:  {MANAGER_EMAIL}  lösenord: {DEMO_PASSWORD}"
+            f"  ({', '.join(MANAGED_UNITS)})\n"
+            f"  Observatör:  {OBSERVER_EMAIL}  lösenord: {DEMO_PASSWORD}\n"
+            f"  TOTP-hemlighet (samordnare): {secret}\n"
+            f"  {totp_url}\n"
+            f"  Reservkoder (samordnare): {' '.join(recovery_codes[:3])}\n"
+            "  (Lösenordet sätts bara när kontot skapas.)"
+        )
+
+    # --- Bulk data for benchmarks -------------------------------------------------------------
+
+    def seed_bulk(self, count: int, total_units: int, seed: int) -> None:
+        """Municipalities "Kommun 001"… with `total_units` units between them.
+
+        Bulk data for benchmarks: rows go in with bulk_create and without audit events, which
+        would otherwise double the rows and take most of the time."""
+        width = max(3, len(str(count)))
+        slugs = [f"kommun-{n:0{width}}" for n in range(1, count + 1)]
+
+        existing_slugs = set(
+            Municipality.objects.filter(slug__in=slugs).values_list("slug", flat=True)
+        )
+        new_municipalities = (
+            Municipality(name=f"Kommun {slug.removeprefix('kommun-')}", slug=slug)
+            for slug in slugs
+            if slug not in existing_slugs
+        )
+        created_municipalities = 0
+        for batch in itertools.batched(new_municipalities, BATCH_SIZE):
+            Municipality.objects.bulk_create(batch)
+            created_municipalities += len(batch)
+        ids = dict(Municipality.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+
+        sector_ids = self.ensure_default_sectors(list(ids.values()))
+
+        counts = spread(total_units, count, seeded_random(f"{seed}-spread"))
+        created_units = 0
+        units = bulk_units(seed, [(slug, ids[slug]) for slug in slugs], counts, sector_ids)
+        for unit_batch in itertools.batched(units, BATCH_SIZE):
+            Unit.objects.bulk_create(unit_batch)
+            created_units += len(unit_batch)
+
+        self.stdout.write(
+            f"Massdata: {created_municipalities} nya kommuner och {created_units} nya enheter "
+            f"({count} kommuner, {total_units} enheter begärda)."
+        )
+
+    def ensure_default_sectors(self, municipality_ids: list[int]) -> dict[tuple[int, str], int]:
+        """The default sectors of every municipality: {(municipality id, name): sector id}."""
+        existing = {
+            (municipality_id, name.lower())
+            for municipality_id, name in Sector.objects.filter(
+                municipality_id__in=municipality_ids
+            ).values_list("municipality_id", "name")
+        }
+        missing = (
+            Sector(municipality_id=municipality_id, name=name)
+            for municipality_id in municipality_ids
+            for name in services.DEFAULT_SECTORS
+            if (municipality_id, name.lower()) not in existing
+        )
+        for batch in itertools.batched(missing, BATCH_SIZE):
+            Sector.objects.bulk_create(batch)
+        return {
+            (municipality_id, name): pk
+            for municipality_id, name, pk in Sector.objects.filter(
+                municipality_id__in=municipality_ids, name__in=services.DEFAULT_SECTORS
+            ).values_list("municipality_id", "name", "pk")
+        }
+
+
+def bulk_units(
+    seed: int,
+    municipalities: list[tuple[str, int]],
+    counts: list[int],
+    sector_ids: dict[tuple[int, str], int],
+) -> Iterator[Unit]:
+    """Unsaved units, one municipality at a time, skipping names that already exist there."""
+    sectors = [name for name in PROFILES if name in services.DEFAULT_SECTORS]
+    cum_weights = list(itertools.accumulate(PROFILES[name].weight for name in sectors))
+    for (slug, municipality_id), count in zip(municipalities, counts, strict=True):
+        existing = {
+            name.lower()
+            for name in Unit.objects.filter(municipality_id=municipality_id).values_list(
+                "name", flat=True
+            )
+        }
+        # One generator per municipality, so a resumed run draws exactly the same units.
+        rng = seeded_random(f"{seed}-{slug}")
+        for number in range(1, count + 1):
+            sector = rng.choices(sectors, cum_weights=cum_weights)[0]
+            stem = rng.choice(STEMS)
+            name = f"{PROFILES[sector].pattern.format(stem=stem)} {number}"
+            fields = unit_fields(rng, name, sector)
+            if name.lower() in existing:
+                continue
+            yield Unit(
+                municipality_id=municipality_id,
+                sector_id=sector_ids[(municipality_id, sector)],
+                **fields,
+            )
+
+
+# --- Demo logins ------------------------------------------------------------------------------
+
+
+def demo_user(email: str, first_name: str, last_name: str) -> User:
+    """A demo login with a verified address; the password is set only when it is created."""
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=email, password=DEMO_PASSWORD, first_name=first_name, last_name=last_name
+        )
+    # allauth's mandatory verification would otherwise stop the login with a confirmation mail.
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def totp_secret(seed: int) -> str:
+    return base64.b32encode(hashlib.sha256(f"demo-totp-{seed}".encode()).digest()[:20]).decode()
+
+
+def ensure_mfa(user: User, seed: int) -> tuple[str, list[str]]:
+    """TOTP and recovery codes for the coordinator, who must use a second factor.
+
+    Returns the TOTP secret actually stored (it may predate this seed) and the unused codes."""
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None:
+        authenticator = TOTP.activate(user, totp_secret(seed)).instance
+    recovery_codes = RecoveryCodes.activate(user).get_unused_codes()
+    return decrypt(authenticator.data["secret"]), recovery_codes

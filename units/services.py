@@ -1,0 +1,474 @@
+"""Every write to municipalities, units, roles and invitations; each one is audited."""
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Model
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from units.models import (
+    AuditEvent,
+    Invitation,
+    InvitationStatus,
+    Municipality,
+    MunicipalRole,
+    Role,
+    Sector,
+    Unit,
+    UnitManager,
+    User,
+)
+
+INVITATION_VALID_FOR = dt.timedelta(days=7)
+
+DEFAULT_SECTORS = (
+    "Förskola",
+    "Grundskola",
+    "Gymnasieskola",
+    "Elevhälsa",
+    "Socialtjänst",
+    "Familjestöd",
+    "Fritidsgård",
+    "Integration",
+    "Trygghetsvärdar",
+    "Bostadsbolag",
+    "Civilsamhälle",
+)
+
+UNIT_FIELDS = (
+    "name",
+    "sector",
+    "kind",
+    "duty_to_report",
+    "headcount",
+    "works_universal",
+    "works_selective",
+    "works_indicated",
+    "functional_email",
+)
+
+
+# --- Audit ----------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Model):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: Model,
+    municipality: Municipality | None,
+    unit: Unit | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_email=actor.email if actor else "",
+        municipality=municipality,
+        unit=unit,
+        action=action,
+        target_type=target._meta.model_name or "",
+        target_id=target.pk,
+        target_repr=str(target)[:200],
+        changes={k: [_plain(a), _plain(b)] for k, (a, b) in (changes or {}).items()},
+    )
+
+
+def _diff(instance: Model, new_values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {
+        field: (getattr(instance, field), value)
+        for field, value in new_values.items()
+        if getattr(instance, field) != value
+    }
+
+
+# --- Municipalities and sectors -------------------------------------------------------------
+
+
+@transaction.atomic
+def municipality_create(
+    *, actor: User | None, name: str, slug: str, **fields: Any
+) -> Municipality:
+    municipality = Municipality.objects.create(name=name, slug=slug, **fields)
+    Sector.objects.bulk_create(
+        Sector(municipality=municipality, name=sector) for sector in DEFAULT_SECTORS
+    )
+    audit_record(
+        actor=actor,
+        action="municipality.created",
+        target=municipality,
+        municipality=municipality,
+        changes={"name": (None, name)},
+    )
+    return municipality
+
+
+@transaction.atomic
+def municipality_update(*, actor: User, municipality: Municipality, **fields: Any) -> Municipality:
+    changes = _diff(municipality, fields)
+    for field, value in fields.items():
+        setattr(municipality, field, value)
+    municipality.full_clean()
+    municipality.save()
+    if changes:
+        audit_record(
+            actor=actor,
+            action="municipality.changed",
+            target=municipality,
+            municipality=municipality,
+            changes=changes,
+        )
+    return municipality
+
+
+@transaction.atomic
+def sector_create(*, actor: User, municipality: Municipality, name: str) -> Sector:
+    sector = Sector(municipality=municipality, name=name)
+    sector.full_clean()
+    sector.save()
+    audit_record(
+        actor=actor,
+        action="sector.created",
+        target=sector,
+        municipality=municipality,
+        changes={"name": (None, name)},
+    )
+    return sector
+
+
+@transaction.atomic
+def sector_update(*, actor: User, sector: Sector, name: str, is_active: bool) -> Sector:
+    changes = _diff(sector, {"name": name, "is_active": is_active})
+    sector.name, sector.is_active = name, is_active
+    sector.full_clean()
+    sector.save()
+    if changes:
+        audit_record(
+            actor=actor,
+            action="sector.changed",
+            target=sector,
+            municipality=sector.municipality,
+            changes=changes,
+        )
+    return sector
+
+
+# --- Units ----------------------------------------------------------------------------------
+
+
+def _check_sector(municipality: Municipality, sector: Sector) -> None:
+    if sector.municipality_id != municipality.pk:
+        raise ValidationError({"sector": _("Sektorn hör till en annan kommun.")})
+
+
+@transaction.atomic
+def unit_create(*, actor: User, municipality: Municipality, **fields: Any) -> Unit:
+    _check_sector(municipality, fields["sector"])
+    unit = Unit(municipality=municipality, **fields)
+    unit.full_clean()
+    unit.save()
+    audit_record(
+        actor=actor,
+        action="unit.created",
+        target=unit,
+        municipality=municipality,
+        unit=unit,
+        changes={field: (None, getattr(unit, field)) for field in UNIT_FIELDS},
+    )
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, actor: User, unit: Unit, **fields: Any) -> Unit:
+    unknown = set(fields) - set(UNIT_FIELDS)
+    if unknown:
+        raise TypeError(f"not unit fields: {unknown}")
+    if "sector" in fields:
+        _check_sector(unit.municipality, fields["sector"])
+    changes = _diff(unit, fields)
+    for field, value in fields.items():
+        setattr(unit, field, value)
+    unit.full_clean()
+    unit.save()
+    if changes:
+        audit_record(
+            actor=actor,
+            action="unit.changed",
+            target=unit,
+            municipality=unit.municipality,
+            unit=unit,
+            changes=changes,
+        )
+    return unit
+
+
+@transaction.atomic
+def unit_set_archived(*, actor: User, unit: Unit, archived: bool) -> Unit:
+    if unit.is_active != archived:
+        return unit
+    unit.is_active = not archived
+    unit.archived_at = timezone.now() if archived else None
+    unit.save(update_fields=["is_active", "archived_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="unit.archived" if archived else "unit.restored",
+        target=unit,
+        municipality=unit.municipality,
+        unit=unit,
+        changes={"is_active": (archived, not archived)},
+    )
+    return unit
+
+
+# --- Roles ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def manager_add(*, actor: User | None, unit: Unit, user: User) -> UnitManager:
+    membership, created = UnitManager.objects.get_or_create(unit=unit, user=user)
+    if created:
+        audit_record(
+            actor=actor,
+            action="manager.added",
+            target=membership,
+            municipality=unit.municipality,
+            unit=unit,
+            changes={"user": (None, user.email)},
+        )
+    return membership
+
+
+@transaction.atomic
+def manager_remove(*, actor: User, membership: UnitManager) -> None:
+    audit_record(
+        actor=actor,
+        action="manager.removed",
+        target=membership,
+        municipality=membership.unit.municipality,
+        unit=membership.unit,
+        changes={"user": (membership.user.email, None)},
+    )
+    membership.delete()
+
+
+@transaction.atomic
+def municipal_role_set(
+    *, actor: User | None, municipality: Municipality, user: User, role: str
+) -> MunicipalRole:
+    existing = MunicipalRole.objects.filter(municipality=municipality, user=user).first()
+    if existing and existing.role == role:
+        return existing
+    membership, _created = MunicipalRole.objects.update_or_create(
+        municipality=municipality, user=user, defaults={"role": role}
+    )
+    audit_record(
+        actor=actor,
+        action="role.set",
+        target=membership,
+        municipality=municipality,
+        changes={"role": (existing.role if existing else None, role), "user": (None, user.email)},
+    )
+    return membership
+
+
+@transaction.atomic
+def municipal_role_remove(*, actor: User, membership: MunicipalRole) -> None:
+    audit_record(
+        actor=actor,
+        action="role.removed",
+        target=membership,
+        municipality=membership.municipality,
+        changes={"role": (membership.role, None), "user": (membership.user.email, None)},
+    )
+    membership.delete()
+
+
+# --- Invitations ----------------------------------------------------------------------------
+
+
+class InvitationError(Exception):
+    """An invitation link that cannot be used; the message is shown to the person."""
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_url(token: str) -> str:
+    return settings.SITE_URL + reverse("units:invitation_accept", args=[token])
+
+
+def _send_invitation(invitation: Invitation, token: str) -> None:
+    context = {
+        "invitation": invitation,
+        "url": invitation_url(token),
+        "model_name": invitation.municipality.model_name,
+        "inviter": invitation.invited_by,
+    }
+    # The recipient has no language preference yet: Swedish first, English included below.
+    with translation.override("sv"):
+        subject = render_to_string("units/email/invitation_subject.txt", context).strip()
+        body = render_to_string("units/email/invitation_body.txt", context)
+    EmailMessage(subject=subject, body=body, to=[invitation.email]).send()
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    actor: User,
+    email: str,
+    municipality: Municipality,
+    role: str,
+    unit: Unit | None = None,
+) -> tuple[Invitation, str]:
+    """Invite a person; an earlier pending invitation to the same place is replaced, so only
+    the newest link works. The e-mail goes out when the transaction commits."""
+    email = email.strip().lower()
+    now = timezone.now()
+    if unit is not None and unit.municipality_id != municipality.pk:
+        raise ValidationError(_("Enheten hör till en annan kommun."))
+    earlier = Invitation.objects.filter(
+        email=email,
+        municipality=municipality,
+        unit=unit,
+        role=role,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+    )
+    earlier.update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        email=email,
+        municipality=municipality,
+        unit=unit,
+        role=role,
+        token_hash=_hash(token),
+        invited_by=actor,
+        expires_at=now + INVITATION_VALID_FOR,
+    )
+    audit_record(
+        actor=actor,
+        action="invitation.created",
+        target=invitation,
+        municipality=municipality,
+        unit=unit,
+        changes={"email": (None, email), "role": (None, role)},
+    )
+    transaction.on_commit(lambda: _send_invitation(invitation, token))
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_resend(*, actor: User, invitation: Invitation) -> tuple[Invitation, str]:
+    """A new link (the old one stops working) with a fresh expiry."""
+    if invitation.accepted_at:
+        raise InvitationError(_("Inbjudan är redan accepterad."))
+    return invitation_create(
+        actor=actor,
+        email=invitation.email,
+        municipality=invitation.municipality,
+        role=invitation.role,
+        unit=invitation.unit,
+    )
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+    if invitation.accepted_at or invitation.revoked_at:
+        return invitation
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor,
+        action="invitation.revoked",
+        target=invitation,
+        municipality=invitation.municipality,
+        unit=invitation.unit,
+    )
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation:
+    """The pending invitation for a link, or InvitationError saying why it cannot be used."""
+    invitation = (
+        Invitation.objects.select_related("municipality", "unit")
+        .filter(token_hash=_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationError(_("Länken är ogiltig. Kontrollera att du använt hela länken."))
+    status = invitation.status_at(timezone.now())
+    if status == InvitationStatus.ACCEPTED:
+        raise InvitationError(_("Inbjudan har redan använts. Logga in som vanligt."))
+    if status == InvitationStatus.REVOKED:
+        raise InvitationError(
+            _("Inbjudan har återkallats eller ersatts av en nyare. Använd den senaste länken.")
+        )
+    if status == InvitationStatus.EXPIRED:
+        raise InvitationError(
+            _("Inbjudan har gått ut. Be samordnaren att skicka en ny inbjudan.")
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, token: str, password: str | None, current_user: User | None = None
+) -> User:
+    """Accept once: creates the account (with the password) or adds the role to an existing one.
+
+    The link went to the address, so holding it proves control of the address: the address is
+    marked verified."""
+    invitation = invitation_for_token(token)
+    # Lock the row: two clicks on the same link must not both succeed.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at:
+        raise InvitationError(_("Inbjudan har redan använts. Logga in som vanligt."))
+    user = User.objects.filter(email__iexact=invitation.email).first()
+    if current_user is not None and current_user.is_authenticated:
+        if user is None or current_user.pk != user.pk:
+            raise InvitationError(
+                _("Inbjudan gäller en annan e-postadress än den du är inloggad med. Logga ut först.")
+            )
+    if user is None:
+        if not password:
+            raise InvitationError(_("Välj ett lösenord."))
+        user = User.objects.create_user(email=invitation.email, password=password)
+    EmailAddress.objects.update_or_create(
+        user=user, email=invitation.email, defaults={"verified": True, "primary": True}
+    )
+    if invitation.role == Role.MANAGER:
+        assert invitation.unit is not None
+        manager_add(actor=user, unit=invitation.unit, user=user)
+    else:
+        municipal_role_set(
+            actor=user, municipality=invitation.municipality, user=user, role=invitation.role
+        )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        actor=user,
+        action="invitation.accepted",
+        target=invitation,
+        municipality=invitation.municipality,
+        unit=invitation.unit,
+    )
+    return user

@@ -1,0 +1,331 @@
+"""Pages for units, people and invitations. Thin: access helper → form → service → redirect."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from units import access, selectors, services
+from units.forms import (
+    MUNICIPAL_ROLE_CHOICES,
+    AcceptInvitationForm,
+    InviteForm,
+    ManagerUnitForm,
+    UnitFilterForm,
+    UnitForm,
+)
+from units.models import MunicipalRole, Role, UnitManager, User
+
+UNITS_PER_PAGE = 25
+EVENTS_PER_PAGE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+# --- Units ----------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def unit_list(request: HttpRequest) -> HttpResponse:
+    roles = access.roles_of(request.user)
+    filters = UnitFilterForm(
+        request.GET or None, sectors=selectors.sectors_for_filter(user=request.user)
+    )
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    sort = request.GET.get("sort", "name")
+    units = selectors.unit_list(
+        user=request.user,
+        query=cleaned.get("q", ""),
+        sector=cleaned.get("sector"),
+        kind=cleaned.get("kind", ""),
+        status=cleaned.get("status") or "active",
+        sort=sort if sort in selectors.UNIT_SORTS else "name",
+    )
+    page = Paginator(units, UNITS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    coordinated = list(access.coordinated_municipalities(request.user)[:2])
+    return render(
+        request,
+        "units/unit_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "sort": sort,
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+            "roles": roles,
+            "only_manager": not roles.sees_municipality,
+            "create_in": coordinated[0] if len(coordinated) == 1 else None,
+        },
+    )
+
+
+@require_GET
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = access.get_unit_for_user(request.user, pk)
+    is_coordinator = access.is_coordinator_of(request.user, unit.municipality_id)
+    return render(
+        request,
+        "units/unit_detail.html",
+        {
+            "unit": unit,
+            "is_coordinator": is_coordinator,
+            "can_edit": access.writable_units(request.user).filter(pk=unit.pk).exists(),
+            "managers": selectors.unit_managers(unit=unit) if is_coordinator else None,
+            "invitations": (
+                selectors.pending_invitations(municipality=unit.municipality, unit=unit)
+                if is_coordinator
+                else None
+            ),
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def unit_create(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    form = UnitForm(request.POST or None, municipality=municipality)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.unit_create(
+                actor=_user(request), municipality=municipality, **form.unit_fields()
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Enheten %(name)s är skapad.") % {"name": unit.name})
+            return redirect("units:detail", pk=unit.pk)
+    return render(
+        request,
+        "units/unit_form.html",
+        {"form": form, "municipality": municipality, "unit": None},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = access.get_rw_unit_for_user(request.user, pk)
+    is_coordinator = access.is_coordinator_of(request.user, unit.municipality_id)
+    form: UnitForm | ManagerUnitForm
+    if is_coordinator:
+        form = UnitForm(request.POST or None, instance=unit, municipality=unit.municipality)
+    else:
+        form = ManagerUnitForm(request.POST or None, instance=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_update(actor=_user(request), unit=unit, **form.unit_fields())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Ändringarna är sparade."))
+            return redirect("units:detail", pk=unit.pk)
+    return render(
+        request,
+        "units/unit_form.html",
+        {"form": form, "municipality": unit.municipality, "unit": unit},
+    )
+
+
+@require_POST
+@login_required
+def unit_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = access.get_unit_for_coordinator(request.user, pk)
+    archive = request.POST.get("archive") == "1"
+    services.unit_set_archived(actor=_user(request), unit=unit, archived=archive)
+    if archive:
+        messages.success(request, _("Enheten är arkiverad. Den finns kvar i historiken."))
+    else:
+        messages.success(request, _("Enheten är aktiv igen."))
+    return redirect("units:detail", pk=unit.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def unit_invite_manager(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = access.get_unit_for_coordinator(request.user, pk)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing and UnitManager.objects.filter(unit=unit, user=existing).exists():
+            form.add_error("email", _("Personen är redan enhetschef för enheten."))
+        else:
+            services.invitation_create(
+                actor=_user(request),
+                email=email,
+                municipality=unit.municipality,
+                role=Role.MANAGER,
+                unit=unit,
+            )
+            messages.success(
+                request, _("En inbjudan har skickats till %(email)s.") % {"email": email}
+            )
+            return redirect("units:detail", pk=unit.pk)
+    return render(request, "units/invite_form.html", {"form": form, "unit": unit})
+
+
+@require_POST
+@login_required
+def unit_manager_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    unit = access.get_unit_for_coordinator(request.user, pk)
+    membership = get_object_or_404(UnitManager.objects.select_related("user"), pk=membership_pk, unit=unit)
+    services.manager_remove(actor=_user(request), membership=membership)
+    messages.success(
+        request,
+        _("%(email)s är inte längre enhetschef för enheten.") % {"email": membership.user.email},
+    )
+    return redirect("units:detail", pk=unit.pk)
+
+
+# --- The municipality's people, invitations and audit trail ---------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    form = InviteForm(request.POST or None, roles=MUNICIPAL_ROLE_CHOICES)
+    if request.method == "POST" and form.is_valid():
+        email, role = form.cleaned_data["email"], form.cleaned_data["role"]
+        if MunicipalRole.objects.filter(
+            municipality=municipality, user__email__iexact=email, role=role
+        ).exists():
+            form.add_error("email", _("Personen har redan den rollen i kommunen."))
+        else:
+            services.invitation_create(
+                actor=_user(request), email=email, municipality=municipality, role=role
+            )
+            messages.success(
+                request, _("En inbjudan har skickats till %(email)s.") % {"email": email}
+            )
+            return redirect("units:people", municipality_pk=municipality.pk)
+    return render(
+        request,
+        "units/people.html",
+        {
+            "municipality": municipality,
+            "people": selectors.municipal_people(municipality=municipality),
+            "invitations": selectors.pending_invitations(municipality=municipality),
+            "form": form,
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def municipal_role_remove(request: HttpRequest, municipality_pk: int, pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    membership = get_object_or_404(
+        MunicipalRole.objects.select_related("user"), pk=pk, municipality=municipality
+    )
+    coordinators = municipality.roles.filter(role=Role.COORDINATOR)
+    if membership.role == Role.COORDINATOR and coordinators.count() == 1:
+        messages.error(
+            request, _("Kommunen måste ha minst en samordnare. Bjud in en ny samordnare först.")
+        )
+    else:
+        services.municipal_role_remove(actor=_user(request), membership=membership)
+        messages.success(
+            request, _("%(email)s har inte längre någon roll i kommunen.") % {"email": membership.user.email}
+        )
+    return redirect("units:people", municipality_pk=municipality.pk)
+
+
+@require_POST
+@login_required
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = access.get_invitation_for_coordinator(request.user, pk)
+    services.invitation_revoke(actor=_user(request), invitation=invitation)
+    messages.success(request, _("Inbjudan till %(email)s är återkallad.") % {"email": invitation.email})
+    return _back_to_invitation_owner(invitation)
+
+
+@require_POST
+@login_required
+def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = access.get_invitation_for_coordinator(request.user, pk)
+    try:
+        services.invitation_resend(actor=_user(request), invitation=invitation)
+    except services.InvitationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("En ny inbjudan har skickats till %(email)s. Den tidigare länken fungerar inte längre.")
+            % {"email": invitation.email},
+        )
+    return _back_to_invitation_owner(invitation)
+
+
+def _back_to_invitation_owner(invitation: "services.Invitation") -> HttpResponse:
+    if invitation.unit_id:
+        return redirect("units:detail", pk=invitation.unit_id)
+    return redirect("units:people", municipality_pk=invitation.municipality_id)
+
+
+@require_GET
+@login_required
+def municipality_audit(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    page = Paginator(selectors.audit_events(municipality=municipality), EVENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "units/audit.html", {"municipality": municipality, "page": page})
+
+
+# --- Accepting an invitation (no login needed: the link is the credential) ------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.invitation_for_token(token)
+    except services.InvitationError as error:
+        return render(request, "units/invitation_invalid.html", {"reason": str(error)}, status=410)
+    has_account = User.objects.filter(email__iexact=invitation.email).exists()
+    form = None if has_account else AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        current = request.user if request.user.is_authenticated else None
+        try:
+            with transaction.atomic():
+                user = services.invitation_accept(
+                    token=token,
+                    password=form.cleaned_data["password1"] if form else None,
+                    current_user=current,  # type: ignore[arg-type]
+                )
+        except services.InvitationError as error:
+            return render(
+                request, "units/invitation_invalid.html", {"reason": str(error)}, status=410
+            )
+        if has_account and current is None:
+            messages.success(request, _("Inbjudan är accepterad. Logga in med ditt vanliga lösenord."))
+            return redirect("account_login")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Välkommen! Inbjudan är accepterad."))
+        return redirect("home")
+    return render(
+        request,
+        "units/invitation_accept.html",
+        {"invitation": invitation, "form": form, "has_account": has_account},
+    )
+
+
