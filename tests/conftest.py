@@ -12,8 +12,17 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from tests.factories import SuperuserFactory, UserFactory
-from units.models import User
+from tests.factories import (
+    MunicipalityFactory,
+    SuperuserFactory,
+    UnitFactory,
+    UserFactory,
+    activate_totp,
+    make_coordinator,
+    make_manager,
+    make_observer,
+)
+from units.models import Municipality, Unit, User
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -58,7 +67,8 @@ def _isolation(settings: Any) -> Iterator[None]:
 
 
 # --- Personas -------------------------------------------------------------------------------
-# Issue 3 adds the municipal roles (manager of unit A/B, coordinator, observer, ...).
+# One municipality with units A and B, and another municipality with unit X. Coordinators and
+# superusers have TOTP set up, as the MFA requirement demands; log them in with force_login.
 
 
 @pytest.fixture
@@ -68,4 +78,56 @@ def user(db: None) -> User:
 
 @pytest.fixture
 def superuser(db: None) -> User:
-    return SuperuserFactory.create(email="admin@example.se")
+    user = SuperuserFactory.create(email="admin@example.se")
+    activate_totp(user)
+    return user
+
+
+@pytest.fixture
+def municipality(db: None) -> Municipality:
+    return MunicipalityFactory.create(name="Järfälla", slug="jarfalla")
+
+
+@pytest.fixture
+def other_municipality(db: None) -> Municipality:
+    return MunicipalityFactory.create(name="Annan kommun", slug="annan")
+
+
+@pytest.fixture
+def unit_a(municipality: Municipality) -> Unit:
+    return UnitFactory.create(municipality=municipality, name="Solrosens förskola")
+
+
+@pytest.fixture
+def unit_b(municipality: Municipality) -> Unit:
+    return UnitFactory.create(municipality=municipality, name="Kvarnskolan")
+
+
+@pytest.fixture
+def unit_x(other_municipality: Municipality) -> Unit:
+    return UnitFactory.create(municipality=other_municipality, name="Fritidsgården Tornet")
+
+
+@pytest.fixture
+def manager_a(unit_a: Unit) -> User:
+    return make_manager(unit_a, email="chef.a@example.se")
+
+
+@pytest.fixture
+def manager_b(unit_b: Unit) -> User:
+    return make_manager(unit_b, email="chef.b@example.se")
+
+
+@pytest.fixture
+def coordinator(municipality: Municipality) -> User:
+    return make_coordinator(municipality, email="samordnare@example.se")
+
+
+@pytest.fixture
+def other_coordinator(other_municipality: Municipality) -> User:
+    return make_coordinator(other_municipality, email="samordnare@annan.example.se")
+
+
+@pytest.fixture
+def observer(municipality: Municipality) -> User:
+    return make_observer(municipality, email="fou@example.se")

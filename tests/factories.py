@@ -4,8 +4,10 @@ from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-from units.models import User
+from units import services
+from units.models import Municipality, MunicipalRole, Role, Unit, UnitKind, UnitManager, User
 
 DEFAULT_PASSWORD = "korrekt-häst-batteri-häftklammer"
 
@@ -31,3 +33,56 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 class SuperuserFactory(UserFactory):
     is_staff = True
     is_superuser = True
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory[Municipality]):
+    """Created through the service, so every municipality has its default sectors."""
+
+    class Meta:
+        model = Municipality
+
+    name = factory.Sequence(lambda n: f"Kommun {n}")
+    slug = factory.Sequence(lambda n: f"kommun-{n}")
+
+    @classmethod
+    def _create(cls, model_class: type[Municipality], *args: Any, **kwargs: Any) -> Municipality:
+        return services.municipality_create(actor=None, **kwargs)
+
+
+class UnitFactory(factory.django.DjangoModelFactory[Unit]):
+    class Meta:
+        model = Unit
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    name = factory.Sequence(lambda n: f"Enhet {n}")
+    sector = factory.LazyAttribute(lambda unit: unit.municipality.sectors.order_by("name").first())
+    kind = UnitKind.MUNICIPAL
+    duty_to_report = True
+    headcount = 20
+
+
+def activate_totp(user: User) -> str:
+    """Give the user a TOTP authenticator (coordinators must have one); returns the secret."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def make_coordinator(municipality: Municipality, **kwargs: Any) -> User:
+    user = UserFactory.create(**kwargs)
+    MunicipalRole.objects.create(user=user, municipality=municipality, role=Role.COORDINATOR)
+    activate_totp(user)
+    return user
+
+
+def make_observer(municipality: Municipality, **kwargs: Any) -> User:
+    user = UserFactory.create(**kwargs)
+    MunicipalRole.objects.create(user=user, municipality=municipality, role=Role.OBSERVER)
+    return user
+
+
+def make_manager(*units: Unit, **kwargs: Any) -> User:
+    user = UserFactory.create(**kwargs)
+    for unit in units:
+        UnitManager.objects.create(user=user, unit=unit)
+    return user

@@ -160,16 +160,22 @@ class Roles:
 
 
 def roles_of(user: AnyUser) -> Roles:
+    """Memoised on the user object, which lives as long as the request (middleware, view and
+    templates all ask)."""
     if not _active(user):
         return Roles(False, (), (), ())
     assert isinstance(user, User)
+    cached = getattr(user, "_roles_cache", None)
+    if cached is not None:
+        return cached
     municipal = list(MunicipalRole.objects.filter(user=user).values_list("role", "municipality_id"))
-    return Roles(
+    user._roles_cache = Roles(  # type: ignore[attr-defined]
         superuser=user.is_superuser,
         coordinator_of=tuple(m for r, m in municipal if r == Role.COORDINATOR),
         observer_of=tuple(m for r, m in municipal if r == Role.OBSERVER),
         manager_of=tuple(UnitManager.objects.filter(user=user).values_list("unit_id", flat=True)),
     )
+    return user._roles_cache  # type: ignore[attr-defined]
 
 
 def get_invitation_for_coordinator(user: AnyUser, pk: int) -> Invitation:

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.db.models import QuerySet
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
 from units.models import Municipality, PreventionLevel, Role, Sector, Unit, UnitKind
@@ -14,6 +16,14 @@ LEVEL_FIELDS = {
     PreventionLevel.SELECTIVE: "works_selective",
     PreventionLevel.INDICATED: "works_indicated",
 }
+
+
+def name_taken(queryset: QuerySet[Any], name: str) -> bool:
+    """Case-insensitive, also for å, ä and ö (SQLite's LOWER only folds ASCII); the database
+    constraint on Lower(name) is the last line on PostgreSQL."""
+    candidates = queryset.annotate(name_length=Length("name")).filter(name_length=len(name))
+    wanted = name.casefold()
+    return any(other.casefold() == wanted for other in candidates.values_list("name", flat=True))
 
 
 def _levels(cleaned: dict[str, Any]) -> dict[str, bool]:
@@ -60,10 +70,8 @@ class UnitForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
-        clash = Unit.objects.filter(municipality=self.municipality, name__iexact=name)
-        if self.instance.pk:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
+        others = Unit.objects.filter(municipality=self.municipality).exclude(pk=self.instance.pk)
+        if name_taken(others, name):
             raise forms.ValidationError(
                 _("Det finns redan en enhet med det namnet i kommunen."), code="duplicate"
             )
@@ -186,10 +194,8 @@ class SectorForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
-        clash = Sector.objects.filter(municipality=self.municipality, name__iexact=name)
-        if self.instance.pk:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
+        others = Sector.objects.filter(municipality=self.municipality).exclude(pk=self.instance.pk)
+        if name_taken(others, name):
             raise forms.ValidationError(_("Sektorn finns redan."), code="duplicate")
         return name
 

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,7 +22,7 @@ from units.forms import (
     UnitFilterForm,
     UnitForm,
 )
-from units.models import MunicipalRole, Role, UnitManager, User
+from units.models import Municipality, MunicipalRole, Role, UnitManager, User
 
 UNITS_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
@@ -30,6 +31,12 @@ EVENTS_PER_PAGE = 50
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
+
+
+def _single(queryset: QuerySet[Municipality]) -> Municipality | None:
+    """The one municipality, when there is exactly one (where to create a unit)."""
+    first_two = list(queryset[:2])
+    return first_two[0] if len(first_two) == 1 else None
 
 
 # --- Units ----------------------------------------------------------------------------------
@@ -57,7 +64,6 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     sort_query = query.copy()
     sort_query.pop("sort", None)
-    coordinated = list(access.coordinated_municipalities(request.user)[:2])
     return render(
         request,
         "units/unit_list.html",
@@ -69,7 +75,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
             "sort_query": sort_query.urlencode(),
             "roles": roles,
             "only_manager": not roles.sees_municipality,
-            "create_in": coordinated[0] if len(coordinated) == 1 else None,
+            "create_in": _single(access.coordinated_municipalities(request.user)),
         },
     )
 

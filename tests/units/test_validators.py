@@ -1,0 +1,40 @@
+"""The privacy guard refuses valid personnummer and lets ordinary numbers through."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from units.validators import find_personal_identity_numbers, validate_no_personal_data
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Eleven 811218-9876 har berättat",  # with separator
+        "8112189876",  # without
+        "198112189876",  # with century
+        "19811218-9876",
+        "pnr 811218+9876",  # over 100 years old
+        "samordningsnummer 811278-9873",  # day + 60
+    ],
+)
+def test_valid_personnummer_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_no_personal_data(text)
+    assert caught.value.code == "personal_data"
+    assert "personnummer" in caught.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "811218-9875",  # wrong check digit
+        "Ring 08-580 285 00 eller 020-100 200",  # phone numbers
+        "Mötet hölls 2026-11-27 med 14 deltagare",
+        "811318-9876",  # month 13: not a date
+        "Vi har 1234567890 kronor",  # not a date, fails Luhn anyway
+        "",
+    ],
+)
+def test_ordinary_numbers_pass(text: str) -> None:
+    validate_no_personal_data(text)
+    assert find_personal_identity_numbers(text) == []
