@@ -12,7 +12,9 @@ def site(request: HttpRequest) -> dict[str, object]:
         "LANGUAGES": settings.LANGUAGES,
         # Lazy: only pages that show role-dependent navigation pay for the queries.
         "nav_roles": SimpleLazyObject(lambda: access.roles_of(user)) if user else None,
-        "nav_municipalities": SimpleLazyObject(lambda: list(access.coordinated_municipalities(user)[:5]))
+        "nav_municipalities": SimpleLazyObject(
+            lambda: list(access.coordinated_municipalities(user)[:5])
+        )
         if user
         else [],
     }

@@ -1,10 +1,18 @@
 """factory_boy factories shared by every test suite."""
 
+import time
 from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
+from allauth.mfa.utils import decrypt
 
 from units import services
 from units.models import Municipality, MunicipalRole, Role, Unit, UnitKind, UnitManager, User
@@ -86,3 +94,13 @@ def make_manager(*units: Unit, **kwargs: Any) -> User:
     for unit in units:
         UnitManager.objects.create(user=user, unit=unit)
     return user
+
+
+def totp_secret(user: User) -> str:
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    return decrypt(authenticator.data["secret"])
+
+
+def current_totp_code(user: User) -> str:
+    """The code the person's authenticator app shows right now."""
+    return format_hotp_value(hotp_value(totp_secret(user), int(time.time()) // 30))

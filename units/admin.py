@@ -1,8 +1,22 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from units.models import User
+from units import services
+
+from units.models import (
+    AuditEvent,
+    Invitation,
+    Municipality,
+    MunicipalRole,
+    Sector,
+    Unit,
+    UnitManager,
+    User,
+)
 
 
 @admin.register(User)
@@ -18,3 +32,100 @@ class UserAdmin(DjangoUserAdmin):
         (_("Datum"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Changes made in the admin go into the same audit trail as changes made in the app."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        changes = {field: (None, form.cleaned_data.get(field)) for field in form.changed_data}
+        self._audit(request, obj, "changed" if change else "created", changes)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self._audit(request, obj, "deleted", {})
+        super().delete_model(request, obj)
+
+    def _audit(self, request: HttpRequest, obj: Any, verb: str, changes: dict[str, Any]) -> None:
+        unit = obj if isinstance(obj, Unit) else getattr(obj, "unit", None)
+        municipality = (
+            obj if isinstance(obj, Municipality) else getattr(obj, "municipality", None)
+        ) or (unit.municipality if unit else None)
+        services.audit_record(
+            actor=request.user if isinstance(request.user, User) else None,
+            action=f"{obj._meta.model_name}.{verb}_in_admin",
+            target=obj,
+            municipality=municipality,
+            unit=unit if verb != "deleted" or not isinstance(obj, Unit) else None,
+            changes=changes,
+        )
+
+
+class SectorInline(admin.TabularInline):
+    model = Sector
+    extra = 0
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(AuditedAdmin):
+    list_display = ("name", "slug", "model_name", "followup_offsets_months", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (SectorInline,)
+
+
+@admin.register(Unit)
+class UnitAdmin(AuditedAdmin):
+    list_display = ("name", "municipality", "sector", "kind", "headcount", "duty_to_report", "is_active")
+    list_filter = ("is_active", "kind", "duty_to_report", "municipality")
+    search_fields = ("name", "municipality__name")
+    list_select_related = ("municipality", "sector")
+    autocomplete_fields = ("municipality",)
+    raw_id_fields = ("sector",)
+
+
+@admin.register(MunicipalRole)
+class MunicipalRoleAdmin(AuditedAdmin):
+    list_display = ("user", "municipality", "role", "created_at")
+    list_filter = ("role", "municipality")
+    search_fields = ("user__email", "municipality__name")
+    list_select_related = ("user", "municipality")
+    raw_id_fields = ("user",)
+
+
+@admin.register(UnitManager)
+class UnitManagerAdmin(AuditedAdmin):
+    list_display = ("user", "unit", "created_at")
+    search_fields = ("user__email", "unit__name")
+    list_select_related = ("user", "unit")
+    raw_id_fields = ("user", "unit")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(AuditedAdmin):
+    list_display = ("email", "role", "municipality", "unit", "created_at", "expires_at", "accepted_at", "revoked_at")
+    list_filter = ("role", "municipality")
+    search_fields = ("email",)
+    list_select_related = ("municipality", "unit")
+    # Tokens are only ever created by the service, which e-mails them.
+    readonly_fields = ("token_hash", "invited_by", "accepted_by", "accepted_at", "created_at")
+    raw_id_fields = ("unit",)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor_email", "action", "target_repr", "municipality")
+    list_filter = ("action", "municipality")
+    search_fields = ("actor_email", "target_repr")
+    list_select_related = ("municipality",)
+    date_hierarchy = "at"
+
+    # The trail is append-only, also for administrators.
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

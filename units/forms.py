@@ -135,10 +135,14 @@ class UnitFilterForm(forms.Form):
 class InviteForm(forms.Form):
     email = forms.EmailField(
         label=_("E-postadress"),
-        help_text=_("Personens egen arbetsadress. Inbjudan gäller i sju dagar och kan användas en gång."),
+        help_text=_(
+            "Personens egen arbetsadress. Inbjudan gäller i sju dagar och kan användas en gång."
+        ),
     )
 
-    def __init__(self, *args: Any, roles: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, roles: list[tuple[str, Any]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if roles:
             self.fields["role"] = forms.ChoiceField(
@@ -185,7 +189,8 @@ class AcceptInvitationForm(forms.Form):
 class SectorForm(forms.ModelForm):
     class Meta:
         model = Sector
-        fields = ("name", "is_active")
+        fields = ("name",)
+        labels = {"name": _("Ny sektor")}
 
     def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -201,3 +206,37 @@ class SectorForm(forms.ModelForm):
 
     def _post_clean(self) -> None:
         pass
+
+
+class MunicipalityForm(forms.ModelForm):
+    followup_offsets_months = forms.CharField(
+        label=_("Uppföljning efter (månader)"),
+        help_text=_("Månader efter att rutinen införts, åtskilda med komma, t.ex. 6, 12."),
+    )
+
+    class Meta:
+        model = Municipality
+        fields = ("name", "model_name", "web_course_url", "facilitator_guide_url")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["followup_offsets_months"] = ", ".join(
+            str(months) for months in self.instance.followup_offsets_months
+        )
+
+    def clean_followup_offsets_months(self) -> list[int]:
+        raw = self.cleaned_data["followup_offsets_months"]
+        try:
+            months = sorted({int(part) for part in raw.replace(";", ",").split(",") if part.strip()})
+        except ValueError:
+            raise forms.ValidationError(
+                _("Skriv hela antal månader åtskilda med komma, t.ex. 6, 12."), code="invalid"
+            ) from None
+        if not months or months[0] < 1 or months[-1] > 60 or len(months) > 6:
+            raise forms.ValidationError(
+                _("Ange mellan en och sex uppföljningar, från 1 till 60 månader."), code="range"
+            )
+        return months
+
+    def municipality_fields(self) -> dict[str, Any]:
+        return {field: self.cleaned_data[field] for field in (*self.Meta.fields, "followup_offsets_months")}

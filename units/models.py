@@ -210,9 +210,7 @@ class MunicipalRole(models.Model):
     """Coordinator (read-write, whole municipality) or observer (read-only) of a municipality."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="municipal_roles")
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="roles"
-    )
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="roles")
     role = models.CharField(
         _("roll"),
         max_length=20,
@@ -224,9 +222,7 @@ class MunicipalRole(models.Model):
         verbose_name = _("kommunroll")
         verbose_name_plural = _("kommunroller")
         constraints = [
-            models.UniqueConstraint(
-                "user", "municipality", name="one_municipal_role_per_person"
-            ),
+            models.UniqueConstraint("user", "municipality", name="one_municipal_role_per_person"),
             models.CheckConstraint(
                 condition=models.Q(role__in=[Role.COORDINATOR, Role.OBSERVER]),
                 name="municipal_role_is_coordinator_or_observer",
@@ -273,9 +269,7 @@ class Invitation(models.Model):
     )
     role = models.CharField(_("roll"), max_length=20, choices=Role.choices)
     token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)

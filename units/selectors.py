@@ -52,7 +52,9 @@ def unit_managers(*, unit: Unit) -> QuerySet:
     return unit.managers.select_related("user").order_by("user__email")
 
 
-def pending_invitations(*, municipality: Municipality, unit: Unit | None = None) -> list[Invitation]:
+def pending_invitations(
+    *, municipality: Municipality, unit: Unit | None = None
+) -> list[Invitation]:
     from django.utils import timezone
 
     invitations = Invitation.objects.filter(

@@ -103,9 +103,7 @@ def _diff(instance: Model, new_values: dict[str, Any]) -> dict[str, tuple[Any, A
 
 
 @transaction.atomic
-def municipality_create(
-    *, actor: User | None, name: str, slug: str, **fields: Any
-) -> Municipality:
+def municipality_create(*, actor: User | None, name: str, slug: str, **fields: Any) -> Municipality:
     municipality = Municipality.objects.create(name=name, slug=slug, **fields)
     Sector.objects.bulk_create(
         Sector(municipality=municipality, name=sector) for sector in DEFAULT_SECTORS
@@ -422,9 +420,7 @@ def invitation_for_token(token: str) -> Invitation:
             _("Inbjudan har återkallats eller ersatts av en nyare. Använd den senaste länken.")
         )
     if status == InvitationStatus.EXPIRED:
-        raise InvitationError(
-            _("Inbjudan har gått ut. Be samordnaren att skicka en ny inbjudan.")
-        )
+        raise InvitationError(_("Inbjudan har gått ut. Be samordnaren att skicka en ny inbjudan."))
     return invitation
 
 
@@ -442,11 +438,11 @@ def invitation_accept(
     if invitation.accepted_at:
         raise InvitationError(_("Inbjudan har redan använts. Logga in som vanligt."))
     user = User.objects.filter(email__iexact=invitation.email).first()
-    if current_user is not None and current_user.is_authenticated:
-        if user is None or current_user.pk != user.pk:
-            raise InvitationError(
-                _("Inbjudan gäller en annan e-postadress än den du är inloggad med. Logga ut först.")
-            )
+    signed_in_as_other = current_user is not None and (user is None or current_user.pk != user.pk)
+    if signed_in_as_other:
+        raise InvitationError(
+            _("Inbjudan gäller en annan e-postadress än den du är inloggad med. Logga ut först.")
+        )
     if user is None:
         if not password:
             raise InvitationError(_("Välj ett lösenord."))

@@ -22,6 +22,21 @@ urlpatterns = [
         views.municipal_role_remove,
         name="role_remove",
     ),
+    path(
+        "municipalities/<int:municipality_pk>/settings/",
+        views.municipality_settings,
+        name="settings",
+    ),
+    path(
+        "municipalities/<int:municipality_pk>/sectors/",
+        views.sector_create,
+        name="sector_create",
+    ),
+    path(
+        "municipalities/<int:municipality_pk>/sectors/<int:pk>/toggle/",
+        views.sector_toggle,
+        name="sector_toggle",
+    ),
     path("municipalities/<int:municipality_pk>/audit/", views.municipality_audit, name="audit"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/<int:pk>/resend/", views.invitation_resend, name="invitation_resend"),

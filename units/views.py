@@ -19,6 +19,8 @@ from units.forms import (
     AcceptInvitationForm,
     InviteForm,
     ManagerUnitForm,
+    MunicipalityForm,
+    SectorForm,
     UnitFilterForm,
     UnitForm,
 )
@@ -192,7 +194,9 @@ def unit_invite_manager(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def unit_manager_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
     unit = access.get_unit_for_coordinator(request.user, pk)
-    membership = get_object_or_404(UnitManager.objects.select_related("user"), pk=membership_pk, unit=unit)
+    membership = get_object_or_404(
+        UnitManager.objects.select_related("user"), pk=membership_pk, unit=unit
+    )
     services.manager_remove(actor=_user(request), membership=membership)
     messages.success(
         request,
@@ -251,7 +255,9 @@ def municipal_role_remove(request: HttpRequest, municipality_pk: int, pk: int) -
     else:
         services.municipal_role_remove(actor=_user(request), membership=membership)
         messages.success(
-            request, _("%(email)s har inte längre någon roll i kommunen.") % {"email": membership.user.email}
+            request,
+            _("%(email)s har inte längre någon roll i kommunen.")
+            % {"email": membership.user.email},
         )
     return redirect("units:people", municipality_pk=municipality.pk)
 
@@ -261,7 +267,9 @@ def municipal_role_remove(request: HttpRequest, municipality_pk: int, pk: int) -
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = access.get_invitation_for_coordinator(request.user, pk)
     services.invitation_revoke(actor=_user(request), invitation=invitation)
-    messages.success(request, _("Inbjudan till %(email)s är återkallad.") % {"email": invitation.email})
+    messages.success(
+        request, _("Inbjudan till %(email)s är återkallad.") % {"email": invitation.email}
+    )
     return _back_to_invitation_owner(invitation)
 
 
@@ -276,7 +284,9 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("En ny inbjudan har skickats till %(email)s. Den tidigare länken fungerar inte längre.")
+            _(
+                "En ny inbjudan har skickats till %(email)s. Den tidigare länken fungerar inte längre."
+            )
             % {"email": invitation.email},
         )
     return _back_to_invitation_owner(invitation)
@@ -286,6 +296,69 @@ def _back_to_invitation_owner(invitation: "services.Invitation") -> HttpResponse
     if invitation.unit_id:
         return redirect("units:detail", pk=invitation.unit_id)
     return redirect("units:people", municipality_pk=invitation.municipality_id)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def municipality_settings(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    form = MunicipalityForm(request.POST or None, instance=municipality)
+    sector_form = SectorForm(None, municipality=municipality)
+    if request.method == "POST" and form.is_valid():
+        services.municipality_update(
+            actor=_user(request), municipality=municipality, **form.municipality_fields()
+        )
+        messages.success(request, _("Kommunens inställningar är sparade."))
+        return redirect("units:settings", municipality_pk=municipality.pk)
+    return _settings_page(request, municipality, form, sector_form)
+
+
+def _settings_page(
+    request: HttpRequest, municipality: Municipality, form: MunicipalityForm, sector_form: SectorForm
+) -> HttpResponse:
+    return render(
+        request,
+        "units/settings.html",
+        {
+            "municipality": municipality,
+            "form": form,
+            "sector_form": sector_form,
+            "sectors": municipality.sectors.order_by("-is_active", "name"),
+        },
+    )
+
+
+@require_POST
+@login_required
+def sector_create(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    sector_form = SectorForm(request.POST, municipality=municipality)
+    if sector_form.is_valid():
+        services.sector_create(
+            actor=_user(request), municipality=municipality, name=sector_form.cleaned_data["name"]
+        )
+        messages.success(request, _("Sektorn är tillagd."))
+        return redirect("units:settings", municipality_pk=municipality.pk)
+    return _settings_page(
+        request, municipality, MunicipalityForm(instance=municipality), sector_form
+    )
+
+
+@require_POST
+@login_required
+def sector_toggle(request: HttpRequest, municipality_pk: int, pk: int) -> HttpResponse:
+    sector = access.get_sector_for_coordinator(request.user, municipality_pk, pk)
+    services.sector_update(
+        actor=_user(request), sector=sector, name=sector.name, is_active=not sector.is_active
+    )
+    if sector.is_active:
+        messages.success(request, _("Sektorn %(name)s används igen.") % {"name": sector.name})
+    else:
+        messages.success(
+            request,
+            _("Sektorn %(name)s används inte längre för nya enheter.") % {"name": sector.name},
+        )
+    return redirect("units:settings", municipality_pk=municipality_pk)
 
 
 @require_GET
@@ -308,7 +381,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except services.InvitationError as error:
         return render(request, "units/invitation_invalid.html", {"reason": str(error)}, status=410)
     has_account = User.objects.filter(email__iexact=invitation.email).exists()
-    form = None if has_account else AcceptInvitationForm(request.POST or None, email=invitation.email)
+    form = (
+        None if has_account else AcceptInvitationForm(request.POST or None, email=invitation.email)
+    )
     if request.method == "POST" and (form is None or form.is_valid()):
         current = request.user if request.user.is_authenticated else None
         try:
@@ -323,7 +398,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 request, "units/invitation_invalid.html", {"reason": str(error)}, status=410
             )
         if has_account and current is None:
-            messages.success(request, _("Inbjudan är accepterad. Logga in med ditt vanliga lösenord."))
+            messages.success(
+                request, _("Inbjudan är accepterad. Logga in med ditt vanliga lösenord.")
+            )
             return redirect("account_login")
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Välkommen! Inbjudan är accepterad."))
@@ -333,5 +410,3 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         "units/invitation_accept.html",
         {"invitation": invitation, "form": form, "has_account": has_account},
     )
-
-

@@ -99,6 +99,20 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
 
     page.on("load", on_load)
 
+    def check_current_page() -> None:
+        if page.url != "about:blank" and page.url not in {url for url, _found in checked}:
+            page.wait_for_load_state("load")
+            checked.append((page.url, run_axe(page)))
+
+    # A goto right after a load would cut the load handler's check short: check first.
+    navigate = page.goto
+
+    def goto(url: str, **kwargs: Any) -> Any:
+        check_current_page()
+        return navigate(url, **kwargs)
+
+    page.goto = goto  # type: ignore[method-assign]
+
     # Nothing may leave the site: any request to another host fails the test.
     def on_request(request: Any) -> None:
         if not request.url.startswith((live_server.url, "data:", "about:")):
@@ -113,9 +127,7 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
 
     page.on("response", on_response)
     yield page
-    if page.url != "about:blank":
-        page.wait_for_load_state("load")
-        checked.append((page.url, run_axe(page)))
+    check_current_page()
     context.close()
     assert checked, "the test loaded no page"
     unchecked = sorted(set(missed) - {url for url, _found in checked})

@@ -18,7 +18,7 @@ PASSWORD = "ett-långt-och-bra-lösenord"
 
 
 def link_in(message: mail.EmailMessage) -> str:
-    found = re.search(r"https?://\S+/invitations/accept/(\S+)/", message.body)
+    found = re.search(r"https?://\S+/invitations/accept/(\S+)/", str(message.body))
     assert found, message.body
     return f"/invitations/accept/{found.group(1)}/"
 

@@ -23,7 +23,9 @@ def unit_data(unit_or_municipality, **overrides) -> dict:
 
 
 @pytest.mark.django_db
-def test_coordinator_creates_a_unit_and_it_is_audited(client: Client, coordinator: User, municipality) -> None:
+def test_coordinator_creates_a_unit_and_it_is_audited(
+    client: Client, coordinator: User, municipality
+) -> None:
     client.force_login(coordinator)
     response = client.post(reverse("units:create", args=[municipality.pk]), unit_data(municipality))
     unit = Unit.objects.get(name="Ängens förskola")
@@ -41,8 +43,12 @@ def test_duty_to_report_defaults_from_kind(client: Client, coordinator: User, mu
     client.force_login(coordinator)
     client.post(
         reverse("units:create", args=[municipality.pk]),
-        unit_data(municipality, name="Bostadsbolaget", kind=UnitKind.HOUSING,
-                  sector=municipality.sectors.get(name="Bostadsbolag").pk),
+        unit_data(
+            municipality,
+            name="Bostadsbolaget",
+            kind=UnitKind.HOUSING,
+            sector=municipality.sectors.get(name="Bostadsbolag").pk,
+        ),
     )
     assert Unit.objects.get(name="Bostadsbolaget").duty_to_report is False
 
@@ -87,14 +93,22 @@ def test_sector_of_another_municipality_is_refused(
 
 
 @pytest.mark.django_db
-def test_manager_updates_only_headcount_email_and_levels(client: Client, manager_a: User, unit_a: Unit) -> None:
+def test_manager_updates_only_headcount_email_and_levels(
+    client: Client, manager_a: User, unit_a: Unit
+) -> None:
     client.force_login(manager_a)
     url = reverse("units:edit", args=[unit_a.pk])
     form = client.get(url).content.decode()
     assert 'name="headcount"' in form
     assert 'name="name"' not in form
     response = client.post(
-        url, {"headcount": "31", "functional_email": "", "name": "Hackat namn", "prevention_levels": ["indicated"]}
+        url,
+        {
+            "headcount": "31",
+            "functional_email": "",
+            "name": "Hackat namn",
+            "prevention_levels": ["indicated"],
+        },
     )
     assert response.status_code == 302
     unit_a.refresh_from_db()
@@ -174,7 +188,9 @@ def test_empty_states(client: Client, municipality) -> None:
 
 
 @pytest.mark.django_db
-def test_start_page_sends_each_role_to_its_units(client: Client, manager_a: User, observer: User) -> None:
+def test_start_page_sends_each_role_to_its_units(
+    client: Client, manager_a: User, observer: User
+) -> None:
     for user in (manager_a, observer):
         client.force_login(user)
         assert client.get("/")["Location"] == reverse("units:list")
@@ -183,7 +199,9 @@ def test_start_page_sends_each_role_to_its_units(client: Client, manager_a: User
 
 
 @pytest.mark.django_db
-def test_audit_page_lists_changes_for_the_coordinator(client: Client, coordinator: User, unit_a: Unit) -> None:
+def test_audit_page_lists_changes_for_the_coordinator(
+    client: Client, coordinator: User, unit_a: Unit
+) -> None:
     client.force_login(coordinator)
     client.post(reverse("units:archive", args=[unit_a.pk]), {"archive": "1"})
     page = client.get(reverse("units:audit", args=[unit_a.municipality.pk])).content.decode()
@@ -192,7 +210,9 @@ def test_audit_page_lists_changes_for_the_coordinator(client: Client, coordinato
 
 
 @pytest.mark.django_db
-def test_coordinator_without_second_factor_is_sent_to_set_it_up(client: Client, municipality) -> None:
+def test_coordinator_without_second_factor_is_sent_to_set_it_up(
+    client: Client, municipality
+) -> None:
     coordinator = UserFactory.create()
     MunicipalRole.objects.create(user=coordinator, municipality=municipality, role=Role.COORDINATOR)
     client.force_login(coordinator)
@@ -206,7 +226,9 @@ def test_coordinator_without_second_factor_is_sent_to_set_it_up(client: Client, 
 
 
 @pytest.mark.django_db
-def test_managers_and_observers_are_not_forced_into_mfa(client: Client, manager_a: User, observer: User) -> None:
+def test_managers_and_observers_are_not_forced_into_mfa(
+    client: Client, manager_a: User, observer: User
+) -> None:
     for user in (manager_a, observer):
         client.force_login(user)
         assert client.get(reverse("units:list")).status_code == 200

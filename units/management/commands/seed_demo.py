@@ -215,7 +215,7 @@ def sector_kind(sector: str) -> str:
 
 
 def unit_fields(rng: random.Random, name: str, sector: str) -> dict[str, Any]:
-    """Kind, duty to report, headcount and prevention levels of a unit (without its sector)."""
+    """Every field of a unit except its municipality and sector."""
     profile = PROFILES[sector]
     kind = sector_kind(sector)
     kind, duty_to_report = KIND_OVERRIDES.get(name, (kind, Unit.default_duty_to_report(kind)))
@@ -281,7 +281,7 @@ class Command(BaseCommand):
             "--units",
             type=int,
             default=0,
-            help="Totalt antal enheter att fördela över de extra kommunerna.",
+            help="Totalt antal enheter att fördela över de extra kommunerna (minst en kommun).",
         )
         parser.add_argument(
             "--seed", type=int, default=1, help="Slumpfrö; samma frö ger samma data."
