@@ -76,7 +76,15 @@ class MunicipalityAdmin(AuditedAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(AuditedAdmin):
-    list_display = ("name", "municipality", "sector", "kind", "headcount", "duty_to_report", "is_active")
+    list_display = (
+        "name",
+        "municipality",
+        "sector",
+        "kind",
+        "headcount",
+        "duty_to_report",
+        "is_active",
+    )
     list_filter = ("is_active", "kind", "duty_to_report", "municipality")
     search_fields = ("name", "municipality__name")
     list_select_related = ("municipality", "sector")
@@ -103,7 +111,16 @@ class UnitManagerAdmin(AuditedAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(AuditedAdmin):
-    list_display = ("email", "role", "municipality", "unit", "created_at", "expires_at", "accepted_at", "revoked_at")
+    list_display = (
+        "email",
+        "role",
+        "municipality",
+        "unit",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    )
     list_filter = ("role", "municipality")
     search_fields = ("email",)
     list_select_related = ("municipality", "unit")

@@ -227,7 +227,9 @@ class MunicipalityForm(forms.ModelForm):
     def clean_followup_offsets_months(self) -> list[int]:
         raw = self.cleaned_data["followup_offsets_months"]
         try:
-            months = sorted({int(part) for part in raw.replace(";", ",").split(",") if part.strip()})
+            months = sorted(
+                {int(part) for part in raw.replace(";", ",").split(",") if part.strip()}
+            )
         except ValueError:
             raise forms.ValidationError(
                 _("Skriv hela antal månader åtskilda med komma, t.ex. 6, 12."), code="invalid"
@@ -239,4 +241,7 @@ class MunicipalityForm(forms.ModelForm):
         return months
 
     def municipality_fields(self) -> dict[str, Any]:
-        return {field: self.cleaned_data[field] for field in (*self.Meta.fields, "followup_offsets_months")}
+        return {
+            field: self.cleaned_data[field]
+            for field in (*self.Meta.fields, "followup_offsets_months")
+        }

@@ -314,7 +314,10 @@ def municipality_settings(request: HttpRequest, municipality_pk: int) -> HttpRes
 
 
 def _settings_page(
-    request: HttpRequest, municipality: Municipality, form: MunicipalityForm, sector_form: SectorForm
+    request: HttpRequest,
+    municipality: Municipality,
+    form: MunicipalityForm,
+    sector_form: SectorForm,
 ) -> HttpResponse:
     return render(
         request,

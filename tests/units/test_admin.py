@@ -8,9 +8,19 @@ from units.models import AuditEvent, Unit, User
 
 
 @pytest.mark.django_db
-def test_admin_lists_load_for_superuser(client: Client, superuser: User, unit_a: Unit, manager_a: User) -> None:
+def test_admin_lists_load_for_superuser(
+    client: Client, superuser: User, unit_a: Unit, manager_a: User
+) -> None:
     client.force_login(superuser)
-    for model in ("unit", "municipality", "municipalrole", "unitmanager", "invitation", "auditevent", "user"):
+    for model in (
+        "unit",
+        "municipality",
+        "municipalrole",
+        "unitmanager",
+        "invitation",
+        "auditevent",
+        "user",
+    ):
         response = client.get(reverse(f"admin:units_{model}_changelist"))
         assert response.status_code == 200, model
 
@@ -40,10 +50,17 @@ def test_admin_changes_are_audited(client: Client, superuser: User, unit_a: Unit
 
 
 @pytest.mark.django_db
-def test_audit_trail_cannot_be_edited_in_admin(client: Client, superuser: User, unit_a: Unit) -> None:
+def test_audit_trail_cannot_be_edited_in_admin(
+    client: Client, superuser: User, unit_a: Unit
+) -> None:
     client.force_login(superuser)
     event = AuditEvent.objects.first()
     assert event is not None
     assert client.get(reverse("admin:units_auditevent_add")).status_code == 403
-    assert client.post(reverse("admin:units_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:units_auditevent_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert AuditEvent.objects.filter(pk=event.pk).exists()

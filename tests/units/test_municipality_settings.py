@@ -8,7 +8,9 @@ from units.models import AuditEvent, Municipality, Sector, User
 
 
 @pytest.mark.django_db
-def test_settings_are_saved_and_audited(client: Client, coordinator: User, municipality: Municipality) -> None:
+def test_settings_are_saved_and_audited(
+    client: Client, coordinator: User, municipality: Municipality
+) -> None:
     client.force_login(coordinator)
     url = reverse("units:settings", args=[municipality.pk])
     assert "6, 12" in client.get(url).content.decode()
@@ -47,7 +49,9 @@ def test_bad_followup_offsets_are_explained(
 
 
 @pytest.mark.django_db
-def test_sectors_can_be_added_and_retired(client: Client, coordinator: User, municipality: Municipality) -> None:
+def test_sectors_can_be_added_and_retired(
+    client: Client, coordinator: User, municipality: Municipality
+) -> None:
     client.force_login(coordinator)
     assert municipality.sectors.count() == 11
     client.post(reverse("units:sector_create", args=[municipality.pk]), {"name": "Kulturskola"})

@@ -1,0 +1,104 @@
+"""Login security: no sign-up, rate limits, MFA at login, password change ends other sessions,
+idle sessions expire, the admin logs in the same way."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import DEFAULT_PASSWORD, current_totp_code
+from units.models import User
+
+
+@pytest.mark.django_db
+def test_there_is_no_open_sign_up(client: Client) -> None:
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "ny@example.se", "password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD},
+    )
+    assert response.status_code == 200
+    assert "Anmälan stängd" in response.content.decode()
+    assert not User.objects.filter(email="ny@example.se").exists()
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_are_rate_limited(client: Client, user: User) -> None:
+    for _attempt in range(5):
+        response = client.post(reverse("account_login"), {"login": user.email, "password": "fel"})
+        assert response.status_code == 200
+    # Now even the right password is refused for a while.
+    blocked = client.post(
+        reverse("account_login"), {"login": user.email, "password": DEFAULT_PASSWORD}
+    )
+    assert blocked.status_code == 200
+    assert "för många misslyckade inloggningsförsök" in blocked.content.decode().lower()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_coordinator_login_needs_the_second_factor(client: Client, coordinator: User) -> None:
+    response = client.post(
+        reverse("account_login"), {"login": coordinator.email, "password": DEFAULT_PASSWORD}
+    )
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+    wrong = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert wrong.status_code == 200
+    assert "_auth_user_id" not in client.session
+    right = client.post(reverse("mfa_authenticate"), {"code": current_totp_code(coordinator)})
+    assert right.status_code == 302
+    assert client.session["_auth_user_id"] == str(coordinator.pk)
+
+
+@pytest.mark.django_db
+def test_changing_password_ends_other_sessions(user: User) -> None:
+    here, elsewhere = Client(), Client()
+    for client in (here, elsewhere):
+        client.post(reverse("account_login"), {"login": user.email, "password": DEFAULT_PASSWORD})
+        assert client.get(reverse("my_account")).status_code == 200
+    new_password = "ett-nytt-långt-lösenord-2026"
+    response = here.post(
+        reverse("account_change_password"),
+        {"oldpassword": DEFAULT_PASSWORD, "password1": new_password, "password2": new_password},
+    )
+    assert response.status_code == 302
+    assert here.get(reverse("my_account")).status_code == 200
+    assert elsewhere.get(reverse("my_account")).status_code == 302  # logged out
+
+
+@pytest.mark.django_db
+def test_idle_session_expires_after_an_hour(client: Client, user: User, settings) -> None:
+    assert settings.SESSION_COOKIE_AGE == 3600
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+    start = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        client.post(reverse("account_login"), {"login": user.email, "password": DEFAULT_PASSWORD})
+    with time_machine.travel(start + dt.timedelta(minutes=50), tick=False):
+        assert client.get(reverse("my_account")).status_code == 200  # activity renews
+    with time_machine.travel(start + dt.timedelta(minutes=105), tick=False):
+        assert client.get(reverse("my_account")).status_code == 200
+    with time_machine.travel(start + dt.timedelta(minutes=170), tick=False):
+        response = client.get(reverse("my_account"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.django_db
+def test_admin_login_goes_through_allauth(client: Client) -> None:
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.django_db
+def test_sessions_page_lists_and_ends_own_sessions(user: User) -> None:
+    here, elsewhere = Client(), Client()
+    for client in (here, elsewhere):
+        client.post(reverse("account_login"), {"login": user.email, "password": DEFAULT_PASSWORD})
+    page = here.get(reverse("usersessions_list"))
+    assert page.status_code == 200
+    here.post(reverse("usersessions_list"), {})  # "sign out other sessions"
+    assert here.get(reverse("my_account")).status_code == 200
+    assert elsewhere.get(reverse("my_account")).status_code == 302
