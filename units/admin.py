@@ -6,7 +6,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from units import services
-
 from units.models import (
     AuditEvent,
     Invitation,
