@@ -240,6 +240,19 @@ class MunicipalityForm(forms.ModelForm):
             )
         return months
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if name_taken(Municipality.objects.exclude(pk=self.instance.pk), name):
+            raise forms.ValidationError(
+                _("Det finns redan en kommun med det namnet."), code="duplicate"
+            )
+        return name
+
+    def _post_clean(self) -> None:
+        # The service applies and audits the change; the instance must keep its old values
+        # until then so that the difference can be recorded.
+        pass
+
     def municipality_fields(self) -> dict[str, Any]:
         return {
             field: self.cleaned_data[field]

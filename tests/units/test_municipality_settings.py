@@ -30,6 +30,7 @@ def test_settings_are_saved_and_audited(
     assert municipality.followup_offsets_months == [3, 6, 12]
     event = AuditEvent.objects.get(action="municipality.changed")
     assert event.changes["followup_offsets_months"] == [[6, 12], [3, 6, 12]]
+    assert event.changes["model_name"] == ["Järfällamodellen", "Huddingemodellen"]
 
 
 @pytest.mark.django_db
