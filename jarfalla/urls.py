@@ -16,6 +16,8 @@ urlpatterns = [
     path("tillganglighet/", views.accessibility, name="accessibility"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("units.urls")),
+    path("", include("rollout.urls")),
+    path("", include("training.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

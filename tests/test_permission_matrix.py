@@ -264,6 +264,7 @@ def settings_form(world: World, target: str) -> dict[str, Any]:
         "web_course_url": "",
         "facilitator_guide_url": "",
         "followup_offsets_months": "6, 12",
+        "web_course_threshold_percent": "80",
     }
 
 

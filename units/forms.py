@@ -64,6 +64,7 @@ class UnitForm(forms.ModelForm):
             municipality=municipality, is_active=True
         ) | Sector.objects.filter(pk=self.instance.sector_id or 0)
         self.fields["headcount"].widget.attrs["min"] = 0
+        self.fields["name"].validators.append(validate_no_personal_data)
         if self.instance.pk:
             self.initial["prevention_levels"] = self.instance.prevention_levels
             self.initial["duty_to_report"] = "yes" if self.instance.duty_to_report else "no"
@@ -216,7 +217,13 @@ class MunicipalityForm(forms.ModelForm):
 
     class Meta:
         model = Municipality
-        fields = ("name", "model_name", "web_course_url", "facilitator_guide_url")
+        fields = (
+            "name",
+            "model_name",
+            "web_course_url",
+            "facilitator_guide_url",
+            "web_course_threshold_percent",
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +74,14 @@ class Municipality(models.Model):
         help_text=_("Månader efter att rutinen införts, t.ex. 6 och 12."),
     )
     web_course_url = models.URLField(_("länk till Webbkurs Heder"), blank=True)
+    web_course_threshold_percent = models.PositiveSmallIntegerField(
+        _("andel för klar webbkurs (%)"),
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "Enhetschefen kan markera steg 1 som klart när så stor andel av personalen gått kursen."
+        ),
+    )
     facilitator_guide_url = models.URLField(_("länk till handledarguiden"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from units import access, selectors, services
+from units import access, sections, selectors, services
 from units.forms import (
     MUNICIPAL_ROLE_CHOICES,
     AcceptInvitationForm,
@@ -101,6 +101,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 else None
             ),
             "now": timezone.now(),
+            "sections": sections.for_unit(request, unit),
         },
     )
 

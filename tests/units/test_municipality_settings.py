@@ -20,6 +20,7 @@ def test_settings_are_saved_and_audited(
             "name": municipality.name,
             "model_name": "Huddingemodellen",
             "followup_offsets_months": "12; 3, 6",
+            "web_course_threshold_percent": "75",
             "web_course_url": "https://webbkurs.example.se/heder",
             "facilitator_guide_url": "",
         },

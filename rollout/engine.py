@@ -1,0 +1,128 @@
+"""The step engine's pure rules: which step is current and what the one next action is.
+
+No database access here: the services and selectors build a snapshot, these functions decide.
+"""
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from rollout.models import RolloutStatus, Step, StepStatus
+from units.models import Role
+
+FIRST_REPORT_WITHIN = dt.timedelta(days=30)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar months, clamped to the month's last day (31 Aug + 6 months = 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class StepSnapshot:
+    status: str = StepStatus.NOT_STARTED
+    started_on: dt.date | None = None
+    completed_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class RolloutSnapshot:
+    status: str
+    steps: dict[int, StepSnapshot]
+    started_on: dt.date | None = None
+    followup_offsets_months: tuple[int, ...] = (6, 12)
+    # Facts the step apps report (rollout.steps registry), e.g. {1: {"reports": 2, "share": 0.85}}
+    facts: dict[int, dict[str, object]] = field(default_factory=dict)
+    web_course_threshold: float = 0.8
+
+
+@dataclass(frozen=True)
+class NextAction:
+    code: str
+    text: str | Promise
+    who: str  # a units.models.Role value
+    step: int | None = None
+    due: dt.date | None = None
+
+
+def current_step(snapshot: RolloutSnapshot) -> int | None:
+    """The lowest step that is not done; None when all four are done."""
+    for step in Step.values:
+        if snapshot.steps.get(step, StepSnapshot()).status != StepStatus.DONE:
+            return step
+    return None
+
+
+def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
+    if snapshot.status == RolloutStatus.REQUESTED:
+        return NextAction(
+            "decide_request", _("Ta ställning till förfrågan om att delta"), Role.COORDINATOR
+        )
+    if snapshot.status == RolloutStatus.PAUSED:
+        return NextAction("resume", _("Återuppta införandet när det är dags"), Role.COORDINATOR)
+    if snapshot.status != RolloutStatus.ACTIVE:
+        return None
+    step = current_step(snapshot)
+    if step is None:
+        return None
+    state = snapshot.steps.get(step, StepSnapshot())
+    facts = snapshot.facts.get(step, {})
+    if step == Step.WEB_COURSE:
+        share = float(facts.get("share", 0.0) or 0.0)  # type: ignore[arg-type]
+        if share >= snapshot.web_course_threshold:
+            return NextAction(
+                "complete_web_course", _("Markera webbkursen som klar"), Role.MANAGER, step
+            )
+        due = (
+            state.started_on + FIRST_REPORT_WITHIN
+            if state.started_on and not facts.get("reports")
+            else None
+        )
+        return NextAction("report_web_course", _("Rapportera webbkursen"), Role.MANAGER, step, due)
+    if step == Step.TRAINING:
+        if facts.get("held"):
+            return NextAction(
+                "complete_training",
+                _("Markera den riktade utbildningen som klar"),
+                Role.COORDINATOR,
+                step,
+            )
+        if facts.get("booked"):
+            return NextAction(
+                "hold_training",
+                _("Genomför den riktade utbildningen"),
+                Role.COORDINATOR,
+                step,
+                facts.get("next_session_on"),
+            )  # type: ignore[arg-type]
+        return NextAction("book_training", _("Boka riktad utbildning"), Role.COORDINATOR, step)
+    if step == Step.ROUTINES:
+        if facts.get("awaiting_approval"):
+            return NextAction("approve_routine", _("Godkänn rutinen"), Role.COORDINATOR, step)
+        if facts.get("approved"):
+            return NextAction(
+                "implement_routine", _("För in rutinen i verksamhetsplanen"), Role.MANAGER, step
+            )
+        return NextAction("write_routine", _("Skriv rutinen"), Role.MANAGER, step)
+    # Step 4: one follow-up per offset, counted from the day step 3 was completed.
+    implemented = snapshot.steps.get(Step.ROUTINES, StepSnapshot()).completed_on
+    held = int(facts.get("held", 0) or 0)  # type: ignore[call-overload]
+    offsets = snapshot.followup_offsets_months
+    if held >= len(offsets):
+        return NextAction(
+            "complete_follow_up", _("Markera uppföljningen som klar"), Role.COORDINATOR, step
+        )
+    months = offsets[held]
+    due = add_months(implemented, months) if implemented else None
+    return NextAction(
+        f"follow_up_{months}",
+        _("Genomför uppföljning %(months)s månader") % {"months": months},
+        Role.COORDINATOR,
+        step,
+        due,
+    )

@@ -1,0 +1,238 @@
+"""Every write to rollouts and steps. The engine owns the step statuses and the rules; step
+apps call step_complete() and record their own events through record_event()."""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rollout.models import (
+    OPEN_STATUSES,
+    Rollout,
+    RolloutStatus,
+    Step,
+    StepState,
+    StepStatus,
+    TimelineEvent,
+)
+from units.models import Unit, User
+
+
+class RolloutError(Exception):
+    """A request the rules refuse; the message is shown to the person."""
+
+
+def record_event(
+    *,
+    unit: Unit,
+    kind: str,
+    actor: User | None,
+    rollout: Rollout | None = None,
+    step: int | None = None,
+    **params: Any,
+) -> TimelineEvent:
+    event = TimelineEvent.objects.create(
+        unit=unit, rollout=rollout, step=step, actor=actor, kind=kind, params=params
+    )
+    if rollout is not None:
+        Rollout.objects.filter(pk=rollout.pk).update(last_activity_at=event.at)
+    return event
+
+
+def _lock_unit(unit: Unit) -> None:
+    # Serialises rollout changes per unit: two tabs or a double submit queue up here instead
+    # of both passing the checks.
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()
+
+
+def _open_rollout(unit: Unit) -> Rollout | None:
+    return Rollout.objects.filter(unit=unit, status__in=OPEN_STATUSES).first()
+
+
+def _next_round(unit: Unit) -> int:
+    last = (
+        Rollout.objects.filter(unit=unit).order_by("-round").values_list("round", flat=True).first()
+    )
+    return (last or 0) + 1
+
+
+def _activate(rollout: Rollout, actor: User) -> None:
+    now = timezone.now()
+    rollout.status = RolloutStatus.ACTIVE
+    rollout.started_at = now
+    rollout.started_by = actor
+    rollout.save()
+    StepState.objects.bulk_create(
+        StepState(
+            rollout=rollout,
+            step=step,
+            status=StepStatus.IN_PROGRESS if step == Step.WEB_COURSE else StepStatus.NOT_STARTED,
+            started_at=now if step == Step.WEB_COURSE else None,
+        )
+        for step in Step.values
+    )
+
+
+@transaction.atomic
+def rollout_start(*, actor: User, unit: Unit) -> Rollout:
+    """The coordinator starts a new round for a unit (or the first one)."""
+    _lock_unit(unit)
+    if _open_rollout(unit):
+        raise RolloutError(_("Enheten har redan ett pågående införande."))
+    if not unit.is_active:
+        raise RolloutError(_("Enheten är arkiverad."))
+    try:
+        with transaction.atomic():
+            rollout = Rollout(unit=unit, round=_next_round(unit))
+            _activate(rollout, actor)
+    except IntegrityError:
+        raise RolloutError(_("Enheten har redan ett pågående införande.")) from None
+    record_event(
+        unit=unit, rollout=rollout, kind="rollout.started", actor=actor, round=rollout.round
+    )
+    return rollout
+
+
+@transaction.atomic
+def rollout_request(*, actor: User, unit: Unit) -> Rollout:
+    """A unit manager asks to join; the coordinator accepts or declines."""
+    _lock_unit(unit)
+    if _open_rollout(unit):
+        raise RolloutError(_("Enheten har redan ett pågående införande eller en förfrågan."))
+    rollout = Rollout.objects.create(
+        unit=unit, round=_next_round(unit), status=RolloutStatus.REQUESTED, requested_by=actor
+    )
+    record_event(unit=unit, rollout=rollout, kind="rollout.requested", actor=actor)
+    return rollout
+
+
+def _locked(rollout: Rollout) -> Rollout:
+    return Rollout.objects.select_for_update().select_related("unit").get(pk=rollout.pk)
+
+
+@transaction.atomic
+def rollout_accept(*, actor: User, rollout: Rollout) -> Rollout:
+    rollout = _locked(rollout)
+    if rollout.status != RolloutStatus.REQUESTED:
+        raise RolloutError(_("Förfrågan är redan besvarad."))
+    _activate(rollout, actor)
+    record_event(unit=rollout.unit, rollout=rollout, kind="rollout.accepted", actor=actor)
+    return rollout
+
+
+@transaction.atomic
+def rollout_decline(*, actor: User, rollout: Rollout, reason: str) -> Rollout:
+    rollout = _locked(rollout)
+    if rollout.status != RolloutStatus.REQUESTED:
+        raise RolloutError(_("Förfrågan är redan besvarad."))
+    rollout.status = RolloutStatus.DECLINED
+    rollout.save(update_fields=["status"])
+    record_event(
+        unit=rollout.unit, rollout=rollout, kind="rollout.declined", actor=actor, reason=reason
+    )
+    return rollout
+
+
+@transaction.atomic
+def rollout_pause(*, actor: User, rollout: Rollout, reason: str) -> Rollout:
+    rollout = _locked(rollout)
+    if rollout.status != RolloutStatus.ACTIVE:
+        raise RolloutError(_("Bara ett pågående införande kan pausas."))
+    rollout.status, rollout.paused_at, rollout.pause_reason = (
+        RolloutStatus.PAUSED,
+        timezone.now(),
+        reason,
+    )
+    rollout.save(update_fields=["status", "paused_at", "pause_reason"])
+    record_event(
+        unit=rollout.unit, rollout=rollout, kind="rollout.paused", actor=actor, reason=reason
+    )
+    return rollout
+
+
+@transaction.atomic
+def rollout_resume(*, actor: User, rollout: Rollout) -> Rollout:
+    rollout = _locked(rollout)
+    if rollout.status != RolloutStatus.PAUSED:
+        raise RolloutError(_("Införandet är inte pausat."))
+    rollout.status, rollout.paused_at, rollout.pause_reason = RolloutStatus.ACTIVE, None, ""
+    rollout.save(update_fields=["status", "paused_at", "pause_reason"])
+    record_event(unit=rollout.unit, rollout=rollout, kind="rollout.resumed", actor=actor)
+    return rollout
+
+
+@transaction.atomic
+def checkin_nothing_new(*, actor: User, rollout: Rollout) -> Rollout:
+    rollout = _locked(rollout)
+    if rollout.status not in OPEN_STATUSES:
+        raise RolloutError(_("Införandet är avslutat."))
+    rollout.last_checkin_at = timezone.now()
+    rollout.save(update_fields=["last_checkin_at"])
+    record_event(unit=rollout.unit, rollout=rollout, kind="rollout.checkin", actor=actor)
+    return rollout
+
+
+def _state(rollout: Rollout, step: int) -> StepState:
+    return StepState.objects.select_for_update().get(rollout=rollout, step=step)
+
+
+@transaction.atomic
+def step_start_early(*, actor: User, rollout: Rollout, step: int, reason: str) -> StepState:
+    """The coordinator starts a step before the previous one is done, with a written reason."""
+    rollout = _locked(rollout)
+    if rollout.status != RolloutStatus.ACTIVE:
+        raise RolloutError(_("Införandet är inte aktivt."))
+    if not reason.strip():
+        raise RolloutError(_("Skriv varför steget ska påbörjas i förtid."))
+    state = _state(rollout, step)
+    if state.status != StepStatus.NOT_STARTED:
+        raise RolloutError(_("Steget är redan påbörjat."))
+    state.status, state.started_at, state.override_reason = (
+        StepStatus.IN_PROGRESS,
+        timezone.now(),
+        reason,
+    )
+    state.save()
+    record_event(
+        unit=rollout.unit,
+        rollout=rollout,
+        step=step,
+        kind="step.started_early",
+        actor=actor,
+        reason=reason,
+    )
+    return state
+
+
+@transaction.atomic
+def step_complete(*, actor: User, rollout: Rollout, step: int) -> bool:
+    """Mark a step done and start the next; after step 4 the rollout is complete.
+
+    Returns False (and changes nothing) when the step was already done, so that a repeated POST
+    is harmless. Raises RolloutError when the step is not under way: steps run in order, and
+    only the coordinator's early start (with a reason) lets a later one begin first."""
+    rollout = _locked(rollout)
+    if rollout.status != RolloutStatus.ACTIVE:
+        raise RolloutError(_("Införandet är inte aktivt."))
+    state = _state(rollout, step)
+    if state.status == StepStatus.DONE:
+        return False
+    if state.status != StepStatus.IN_PROGRESS:
+        raise RolloutError(_("Steget är inte påbörjat. Föregående steg måste bli klart först."))
+    now = timezone.now()
+    state.status, state.completed_at, state.completed_by = StepStatus.DONE, now, actor
+    state.save()
+    record_event(unit=rollout.unit, rollout=rollout, step=step, kind="step.completed", actor=actor)
+    following = StepState.objects.select_for_update().filter(rollout=rollout, step=step + 1).first()
+    if following is not None and following.status == StepStatus.NOT_STARTED:
+        following.status, following.started_at = StepStatus.IN_PROGRESS, now
+        following.save()
+        record_event(
+            unit=rollout.unit, rollout=rollout, step=step + 1, kind="step.started", actor=actor
+        )
+    if not StepState.objects.filter(rollout=rollout).exclude(status=StepStatus.DONE).exists():
+        rollout.status, rollout.completed_at = RolloutStatus.COMPLETED, now
+        rollout.save(update_fields=["status", "completed_at"])
+        record_event(unit=rollout.unit, rollout=rollout, kind="rollout.completed", actor=actor)
+    return True

@@ -1,0 +1,45 @@
+"""The registry through which step apps tell the engine about their step.
+
+The engine never imports a step app. At start-up (AppConfig.ready) each step app registers what
+the engine and the unit page need: the step's own page and a batch function that reports facts
+about many rollouts at once (one query per step, whatever the number of rollouts), which the
+pure rules in rollout.engine use to decide the next action.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rollout.models import Rollout, Step
+
+FactsFn = Callable[[Sequence[Rollout]], dict[int, dict[str, object]]]
+
+
+@dataclass(frozen=True)
+class StepApp:
+    step: Step
+    page_url_name: str | None = None  # reversed with the unit's pk
+    facts: FactsFn | None = None
+
+
+_registry: dict[int, StepApp] = {}
+
+
+def register(step_app: StepApp) -> None:
+    _registry[int(step_app.step)] = step_app
+
+
+def get(step: int) -> StepApp | None:
+    return _registry.get(int(step))
+
+
+def facts_for(rollouts: Sequence[Rollout]) -> dict[int, dict[int, dict[str, object]]]:
+    """{rollout id: {step: facts}} for every registered step."""
+    result: dict[int, dict[int, dict[str, object]]] = {r.pk: {} for r in rollouts}
+    if not rollouts:
+        return result
+    for step, app in _registry.items():
+        if app.facts is None:
+            continue
+        for rollout_id, facts in app.facts(rollouts).items():
+            result.setdefault(rollout_id, {})[step] = facts
+    return result
