@@ -93,13 +93,14 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
                 step,
             )
         if facts.get("booked"):
+            next_on = facts.get("next_session_on")
             return NextAction(
                 "hold_training",
                 _("Genomför den riktade utbildningen"),
                 Role.COORDINATOR,
                 step,
-                facts.get("next_session_on"),
-            )  # type: ignore[arg-type]
+                next_on if isinstance(next_on, dt.date) else None,
+            )
         return NextAction("book_training", _("Boka riktad utbildning"), Role.COORDINATOR, step)
     if step == Step.ROUTINES:
         if facts.get("awaiting_approval"):

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from training.models import WebCourseReport
+from training.models import KNOWLEDGE_LEVELS, WebCourseReport
 from units.models import Unit
 from units.validators import validate_no_personal_data
 
@@ -42,7 +42,7 @@ class WebCourseReportForm(forms.ModelForm):
         self.fields["group_sessions"].widget.attrs["min"] = 0
         level = self.fields["knowledge_level"]
         assert isinstance(level, forms.TypedChoiceField)
-        level.choices = list(level.choices)[1:]  # no empty choice for radio buttons
+        level.choices = [(value, label) for value, label in KNOWLEDGE_LEVELS.items()]
         self.fields["reflections"].validators.append(validate_no_personal_data)
 
     def clean_reported_on(self) -> Any:
