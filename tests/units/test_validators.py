@@ -15,6 +15,8 @@ from units.validators import find_personal_identity_numbers, validate_no_persona
         "19811218-9876",
         "pnr 811218+9876",  # over 100 years old
         "samordningsnummer 811278-9873",  # day + 60
+        "samordningsnummer 198112789873",  # 12 digits, day + 60
+        "(20100229-2389) i texten",  # 29 Feb: accepted for any year, refusing errs on the safe side
     ],
 )
 def test_valid_personnummer_is_refused(text: str) -> None:
@@ -31,6 +33,8 @@ def test_valid_personnummer_is_refused(text: str) -> None:
         "Ring 08-580 285 00 eller 020-100 200",  # phone numbers
         "Mötet hölls 2026-11-27 med 14 deltagare",
         "811318-9876",  # month 13: not a date
+        "19811278-9874",  # samordningsnummer with the wrong check digit
+        "Summa 12 345 678,90 kr",
         "Vi har 1234567890 kronor",  # not a date, fails Luhn anyway
         "",
     ],
