@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from training.models import KNOWLEDGE_LEVELS, WebCourseReport
+from training.models import KNOWLEDGE_LEVELS, CourseMode, WebCourseReport
 from units.models import Unit
 from units.validators import validate_no_personal_data
 
@@ -40,6 +40,9 @@ class WebCourseReportForm(forms.ModelForm):
         self.fields["reported_on"].initial = timezone.localdate()
         self.fields["completed_count"].widget.attrs["min"] = 0
         self.fields["group_sessions"].widget.attrs["min"] = 0
+        mode = self.fields["mode"]
+        assert isinstance(mode, forms.TypedChoiceField)
+        mode.choices = CourseMode.choices  # radio buttons need no empty choice
         level = self.fields["knowledge_level"]
         assert isinstance(level, forms.TypedChoiceField)
         level.choices = [(value, label) for value, label in KNOWLEDGE_LEVELS.items()]
