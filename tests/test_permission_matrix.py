@@ -7,7 +7,13 @@ tomorrow fails `test_every_url_pattern_has_expectations` until someone writes it
 
 The world of every case: municipality A (units A and B) and municipality X (unit X). Personas come
 from tests/conftest.py: manager_a, manager_b, coordinator (of A), other_coordinator (of X),
-observer (of A), superuser, and anonymous (not logged in).
+observer (of A), superuser, and anonymous (not logged in). A row may prepare its target before the
+request (`Spec.setup`), so that an allowed action is really possible: a rollout waiting to be
+accepted, an active one to pause, and so on.
+
+Every change leaves a trace: units' services write units.AuditEvent, the rollout engine and the step
+apps write rollout.TimelineEvent (a unit's timeline is its audit trail). A refused request must
+write neither; a successful POST must write to the trail its row names (`Spec.trail`).
 """
 
 from collections.abc import Callable, Iterator
@@ -15,12 +21,18 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db.models import Model
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from rollout import services as rollout_services
+from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus, TimelineEvent
 from tests.factories import DEFAULT_PASSWORD, UnitFactory, make_manager, make_observer
+from training import services as training_services
+from training.models import CourseMode
 from units import services
 from units.models import (
     AuditEvent,
@@ -272,10 +284,109 @@ def fixed(data: dict[str, Any]) -> Filler:
     return lambda world, target: data
 
 
+def step_kwargs(step: int) -> Filler:
+    return lambda world, target: {"pk": world.unit(target).pk, "step": step}
+
+
+def reason_form(world: World, target: str) -> dict[str, Any]:
+    """rollout.forms.ReasonForm: decline, pause and the early start of a step."""
+    return {"reason": "Personalbyte under hösten"}
+
+
+def web_course_report_form(world: World, target: str) -> dict[str, Any]:
+    """training.forms.WebCourseReportForm: 2 more of the unit's 20 have taken the course today."""
+    return {
+        "reported_on": timezone.localdate().isoformat(),
+        "completed_count": 2,
+        "mode": CourseMode.GROUPS.value,
+        "group_sessions": 1,
+        "knowledge_level": 3,
+        "reflections": "",
+        "new_headcount": "",
+    }
+
+
+def unit_page(world: World, target: str) -> str:
+    return reverse("units:detail", kwargs={"pk": world.unit(target).pk})
+
+
+def web_course_page(world: World, target: str) -> str:
+    return reverse("training:web_course", kwargs={"pk": world.unit(target).pk})
+
+
+# --- Preparing a target before the request ----------------------------------------------------
+# The state in which the action is possible, made through the services as the people who would
+# really do it: the unit's manager asks to join, the municipality's coordinator starts and pauses.
+
+Setup = Callable[[World, str], object]
+
+
+def nothing(world: World, target: str) -> None:
+    pass
+
+
+def coordinator_of(world: World, target: str) -> User:
+    return world.users["other_coordinator" if target == "unit_x" else "coordinator"]
+
+
+def manager_of(world: World, target: str) -> User:
+    return world.memberships[target].user
+
+
+def requested_rollout(world: World, target: str) -> Rollout:
+    return rollout_services.rollout_request(
+        actor=manager_of(world, target), unit=world.unit(target)
+    )
+
+
+def active_rollout(world: World, target: str) -> Rollout:
+    """Started by the coordinator: step 1 in progress, steps 2-4 not started."""
+    return rollout_services.rollout_start(
+        actor=coordinator_of(world, target), unit=world.unit(target)
+    )
+
+
+def paused_rollout(world: World, target: str) -> Rollout:
+    return rollout_services.rollout_pause(
+        actor=coordinator_of(world, target), rollout=active_rollout(world, target), reason="Sommar"
+    )
+
+
+def report_web_course(rollout: Rollout, *, completed: int, actor: User) -> None:
+    training_services.web_course_report(
+        actor=actor,
+        rollout=rollout,
+        reported_on=timezone.localdate(),
+        completed_count=completed,
+        mode=CourseMode.GROUPS,
+        group_sessions=1,
+        knowledge_level=3,
+        reflections="",
+    )
+
+
+def web_course_at_threshold(world: World, target: str) -> Rollout:
+    """16 of the unit's 20 have taken the course: 80 %, so the manager may close step 1 too."""
+    rollout = active_rollout(world, target)
+    report_web_course(rollout, completed=16, actor=manager_of(world, target))
+    return rollout
+
+
 # --- The expectations -------------------------------------------------------------------------
 
 LOGIN: Literal["login"] = "login"  # 302 to the login page with ?next=
 Expected = int | Literal["login"]
+
+# The two audit trails. units' services (units, people, invitations, settings) write AuditEvent;
+# the rollout engine and the step apps (rollout:*, training:*) write TimelineEvent instead.
+Trail = Literal["audit", "timeline"]
+AUDIT: Trail = "audit"  # units.models.AuditEvent
+TIMELINE: Trail = "timeline"  # rollout.models.TimelineEvent
+
+
+def trail_counts() -> dict[Trail, int]:
+    return {AUDIT: AuditEvent.objects.count(), TIMELINE: TimelineEvent.objects.count()}
+
 
 NONE = ("-",)  # the URL is about no object
 UNITS = ("unit_a", "unit_b", "unit_x")
@@ -294,8 +405,12 @@ class Spec:
     # Methods the view answers at all; every other one of GET, POST and DELETE must be 405.
     # None: the view takes any method (Django's set_language).
     allowed: tuple[str, ...] | None = ("GET",)
-    # A successful POST changes data through a service, which records an audit event.
-    audited: bool = True
+    # Where a successful POST records what it did (AUDIT or TIMELINE); None: it records nothing.
+    trail: Trail | None = AUDIT
+    # Run before the request (and before the trails are counted), for every persona alike.
+    setup: Setup = nothing
+    # Where a successful POST (302) sends the person; None: not checked beyond "not the login".
+    success_url: Callable[[World, str], str] | None = None
 
 
 # Read a table row as: persona → (answer for target 1, target 2, …). 302 is the redirect after a
@@ -347,7 +462,7 @@ EXPECTATIONS: dict[str, Spec] = {
         "other_coordinator": (302,),
         "observer":          (302,),
         "superuser":         (302,),
-    }}, data=fixed({"language": "en", "next": "/"}), allowed=None, audited=False),
+    }}, data=fixed({"language": "en", "next": "/"}), allowed=None, trail=None),
 
     # --- Units (units/urls.py) ---
     "units:list": Spec(NONE, {"GET": {  # which units each persona sees: test_unit_list_shows_*
@@ -583,6 +698,181 @@ EXPECTATIONS: dict[str, Spec] = {
     }, kwargs=token_kwargs,
        data=fixed({"password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD}),
        allowed=("GET", "POST")),
+
+    # --- Rollout (rollout/urls.py): the unit's run through the model ---
+    # Starting, answering a request, pausing, resuming and starting a step early belong to the
+    # municipality's coordinator (access.get_unit_for_coordinator): the unit's manager gets 403.
+    # Asking to join and "nothing new" are writes to the unit (access.get_rw_unit_for_user): its
+    # manager and the coordinator. Every success goes back to the unit page with a timeline event.
+    "rollout:start": Spec(UNITS, {"POST": {  # the unit has no rollout yet
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (403,   404,   404),
+        "manager_b":         (404,   403,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=TIMELINE, success_url=unit_page),
+    "rollout:request": Spec(UNITS, {"POST": {  # the unit has no rollout yet
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (302,   404,   404),
+        "manager_b":         (404,   302,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=TIMELINE, success_url=unit_page),
+    "rollout:accept": Spec(UNITS, {"POST": {  # the unit's manager has asked to join
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (403,   404,   404),
+        "manager_b":         (404,   403,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=TIMELINE, setup=requested_rollout,
+       success_url=unit_page),
+    "rollout:decline": Spec(UNITS, {  # the unit's manager has asked to join; GET: the reason form
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=unit_kwargs, data=reason_form, allowed=("GET", "POST"), trail=TIMELINE,
+       setup=requested_rollout, success_url=unit_page),
+    "rollout:pause": Spec(UNITS, {  # an active rollout; GET: the reason form
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=unit_kwargs, data=reason_form, allowed=("GET", "POST"), trail=TIMELINE,
+       setup=active_rollout, success_url=unit_page),
+    "rollout:resume": Spec(UNITS, {"POST": {  # a paused rollout
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (403,   404,   404),
+        "manager_b":         (404,   403,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=TIMELINE, setup=paused_rollout,
+       success_url=unit_page),
+    "rollout:checkin": Spec(UNITS, {"POST": {  # an active rollout; "nothing new since last time"
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (302,   404,   404),
+        "manager_b":         (404,   302,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=TIMELINE, setup=active_rollout,
+       success_url=unit_page),
+    # Step 3 (routines) is not started while step 1 runs, so starting it early is possible.
+    "rollout:start_step": Spec(UNITS, {  # an active rollout; GET: the reason form
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=step_kwargs(Step.ROUTINES), data=reason_form, allowed=("GET", "POST"),
+       trail=TIMELINE, setup=active_rollout, success_url=unit_page),
+    "rollout:timeline": Spec(UNITS, {"GET": {  # everyone who sees the unit
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (200,   404,   404),
+        "manager_b":         (404,   200,   404),
+        "coordinator":       (200,   200,   404),
+        "other_coordinator": (404,   404,   200),
+        "observer":          (200,   200,   404),
+        "superuser":         (200,   200,   200),
+    }}, kwargs=unit_kwargs, setup=active_rollout),
+
+    # --- Step 1, Webbkurs Heder (training/urls.py) ---
+    # The page is read by everyone who sees the unit; reporting (POST) and closing the step are
+    # writes to the unit: its manager and the coordinator, 403 for the read-only observer.
+    "training:web_course": Spec(UNITS, {  # an active rollout, step 1 in progress
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (200,   404,   404),
+            "manager_b":         (404,   200,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (200,   200,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {  # a report: 2 more have taken the course
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (302,   404,   404),
+            "manager_b":         (404,   302,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=unit_kwargs, data=web_course_report_form, allowed=("GET", "POST"), trail=TIMELINE,
+       setup=active_rollout, success_url=web_course_page),
+    # 16 of 20 have taken the course (80 %), so the manager may close the step as well as the
+    # coordinator. Below the threshold: test_web_course_complete_below_the_threshold.
+    "training:web_course_complete": Spec(UNITS, {"POST": {
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (302,   404,   404),
+        "manager_b":         (404,   302,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=TIMELINE, setup=web_course_at_threshold,
+       success_url=unit_page),
 }
 # fmt: on
 
@@ -642,21 +932,28 @@ def test_permission_matrix(
     expected: Expected,
 ) -> None:
     spec = EXPECTATIONS[name]
+    if target != "-":
+        spec.setup(world, target)
     url = reverse(name, kwargs=spec.kwargs(world, target))
     data = spec.data(world, target) if method == "POST" else {}
     log_in(client, world, persona)
-    audit_before = AuditEvent.objects.count()
+    before = trail_counts()
 
     response = send(client, method, url, data)
 
-    check(response, expected, f"{method} {url} as {persona}")
-    written = AuditEvent.objects.count() - audit_before
-    if expected in (LOGIN, 403, 404, 410):
-        # Refused means refused: the view wrote nothing (every service leaves an audit event).
-        assert written == 0, f"{method} {url} as {persona}: refused, yet {written} audit events"
-    elif method == "POST" and expected == 302 and spec.audited:
+    label = f"{method} {url} as {persona}"
+    check(response, expected, label)
+    after = trail_counts()
+    written = {trail: after[trail] - before[trail] for trail in after}
+    if expected in (LOGIN, 403, 404, 410) or method == "GET":
+        # Refused means refused, and a page is only a page: nothing in either trail (every
+        # service leaves an audit or timeline event, so nothing was changed).
+        assert not any(written.values()), f"{label}: wrote {written}"
+    elif method == "POST" and expected == 302 and spec.trail is not None:
         # …and the redirect of a success is a real success, not a message saying why not.
-        assert written > 0, f"{method} {url} as {persona}: redirected without changing anything"
+        assert written[spec.trail] > 0, f"{label}: redirected without a {spec.trail} event"
+        if spec.success_url is not None:
+            assert response["Location"] == spec.success_url(world, target), label
 
 
 def test_every_url_pattern_has_expectations() -> None:
@@ -699,7 +996,10 @@ def test_wrong_method_is_405(client: Client, world: World, name: str) -> None:
     spec = EXPECTATIONS[name]
     assert spec.allowed is not None
     assert set(spec.expect) == set(spec.allowed), f"{name}: expectations for every allowed method"
-    url = reverse(name, kwargs=spec.kwargs(world, spec.targets[0]))
+    target = spec.targets[0]
+    if target != "-":
+        spec.setup(world, target)
+    url = reverse(name, kwargs=spec.kwargs(world, target))
     # The superuser may do everything, so only the method can be the reason for a refusal.
     client.force_login(world.users["superuser"])
     for method in sorted({"GET", "POST", "DELETE"} - set(spec.allowed)):
@@ -839,6 +1139,113 @@ def test_unit_list_query_count_does_not_grow_with_units(
         response = client.get(reverse("units:list"))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 25  # a full page: the N+1 would show
+
+
+# --- Step 1 below the threshold -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "closes"),
+    [
+        ("manager_a", False),  # refused: 15 of 20 is 75 %, the threshold is 80 %
+        ("coordinator", True),  # the coordinator may close step 1 at any time
+        ("superuser", True),
+    ],
+)
+def test_web_course_complete_below_the_threshold(
+    client: Client, world: World, persona: str, closes: bool
+) -> None:
+    rollout = active_rollout(world, "unit_a")
+    report_web_course(rollout, completed=15, actor=manager_of(world, "unit_a"))
+    log_in(client, world, persona)
+    before = trail_counts()
+
+    response = client.post(reverse("training:web_course_complete", kwargs={"pk": rollout.unit_id}))
+
+    # Both answers are a 302; only the place differs: the unit page after closing the step, the
+    # step 1 page (with the reason as a message) after a refusal.
+    assert response.status_code == 302
+    back_to = "units:detail" if closes else "training:web_course"
+    assert response["Location"] == reverse(back_to, kwargs={"pk": rollout.unit_id})
+    written = trail_counts()[TIMELINE] - before[TIMELINE]
+    step_1 = StepState.objects.get(rollout=rollout, step=Step.WEB_COURSE)
+    step_2 = StepState.objects.get(rollout=rollout, step=Step.TRAINING)
+    if closes:
+        assert (step_1.status, step_2.status) == (StepStatus.DONE, StepStatus.IN_PROGRESS)
+        assert written == 2  # step 1 completed, step 2 started
+    else:
+        assert (step_1.status, step_2.status) == (StepStatus.IN_PROGRESS, StepStatus.NOT_STARTED)
+        assert written == 0
+        messages = [str(message) for message in get_messages(response.wsgi_request)]
+        assert any("80" in message for message in messages), messages
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.ACTIVE
+
+
+# --- The rollout pages do not grow with the unit's history ------------------------------------
+
+
+def add_history(
+    world: World, target: str, rollout: Rollout, *, checkins: int, reports: int
+) -> None:
+    """Check-ins and web-course reports (2 each), taking turns between manager and coordinator."""
+    people = (manager_of(world, target), coordinator_of(world, target))
+    for i in range(checkins):
+        rollout_services.checkin_nothing_new(actor=people[i % 2], rollout=rollout)
+    for i in range(reports):
+        report_web_course(rollout, completed=2, actor=people[i % 2])
+
+
+# Measured on SQLite and PostgreSQL: the most of the personas below (coordinator and superuser; a
+# manager or observer needs one to three fewer). Each includes the 9 of every logged-in request
+# (session user, allauth's usersession update with 2 savepoints, roles ×2, the MFA authenticator,
+# the session save with 2 savepoints). units:detail: unit, access checks, managers and invitations
+# for the coordinator, then the rollout section (rounds, steps, one facts query per step app, the
+# latest 30 events with their actors, their count); the section repeats the view's two access checks.
+ROLLOUT_PAGE_MAX_QUERIES = {
+    "units:detail": 25,
+    "rollout:timeline": 16,
+    "training:web_course": 21,
+}
+
+# What each page shows of a long history (1 start + 40 check-ins + 5 reports = 46 events).
+LONG_HISTORY_ROWS = {
+    "units:detail": ('<li class="border-start', 30),  # the latest 30 (TIMELINE_LENGTH)
+    "rollout:timeline": ('<li class="border-start', 46),  # one page of up to 50
+    "training:web_course": ("<tr><td>", 5),  # every report
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", sorted(ROLLOUT_PAGE_MAX_QUERIES))
+@pytest.mark.parametrize("persona", ["manager_a", "coordinator", "observer", "superuser"])
+def test_rollout_pages_query_count_does_not_grow_with_history(
+    client: Client,
+    world: World,
+    page: str,
+    persona: str,
+    django_assert_max_num_queries: Any,
+) -> None:
+    rollout = active_rollout(world, "unit_a")
+    add_history(world, "unit_a", rollout, checkins=1, reports=1)
+    url = reverse(page, kwargs={"pk": rollout.unit_id})
+    log_in(client, world, persona)
+    client.get(url)  # the first request after login also records the session
+    limit = ROLLOUT_PAGE_MAX_QUERIES[page]
+
+    with django_assert_max_num_queries(limit) as short:  # 3 events, 1 report
+        assert client.get(url).status_code == 200
+    add_history(world, "unit_a", rollout, checkins=39, reports=4)
+    with django_assert_max_num_queries(limit) as long:  # 46 events, 5 reports
+        response = client.get(url)
+
+    assert response.status_code == 200
+    marker, rows = LONG_HISTORY_ROWS[page]
+    assert response.content.decode().count(marker) == rows
+    assert len(long) == len(short), (
+        f"{page} as {persona}: {len(short)} queries with a short history, {len(long)} with a long"
+    )
 
 
 # --- The admin (third party, but wired by us) -------------------------------------------------
