@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from jarfalla.celery import app as celery_app
 from tests.factories import (
     MunicipalityFactory,
     SuperuserFactory,
@@ -65,7 +66,10 @@ def _isolation(settings: Any) -> Iterator[None]:
         # The embedded file cache lives in var/, shared with anything else running there.
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+    # Tasks run in-process here; tests/test_celery.py drives a real worker through the broker.
+    celery_app.conf.task_always_eager = True
     yield
+    celery_app.conf.task_always_eager = False
     cache.clear()
 
 

@@ -43,6 +43,7 @@ def test_heartbeat_task_records_time() -> None:
 def test_real_worker_runs_a_task_sent_through_the_broker() -> None:
     """Broker → worker → cache, the path beat takes in production (Redis in CI)."""
     cache.delete(health.HEARTBEAT_KEY)
+    app.conf.task_always_eager = False  # through the broker, not in-process
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
         heartbeat.delay()
         deadline = time.monotonic() + 30

@@ -10,15 +10,34 @@ class TrainingConfig(AppConfig):
     def ready(self) -> None:
         from rollout import steps, timeline
         from rollout.models import Step
-        from training.selectors import web_course_facts
+        from training.selectors import training_facts, web_course_facts
 
         steps.register(
             steps.StepApp(
                 Step.WEB_COURSE, page_url_name="training:web_course", facts=web_course_facts
             )
         )
+        steps.register(
+            steps.StepApp(Step.TRAINING, page_url_name="training:targeted", facts=training_facts)
+        )
         timeline.register_texts(
             {
+                "training.wishes": lambda p: (
+                    gettext("Önskemål om teman sparades: %(themes)s.")
+                    % {"themes": ", ".join(p.get("themes", [])) or "–"}
+                ),
+                "training.booked": lambda p: (
+                    gettext("Riktad utbildning bokades till %(starts)s.") % p
+                ),
+                "training.rescheduled": lambda p: (
+                    gettext("Riktad utbildning flyttades från %(before)s till %(after)s.") % p
+                ),
+                "training.cancelled": lambda p: (
+                    gettext("Riktad utbildning %(starts)s ställdes in: %(reason)s") % p
+                ),
+                "training.held": lambda p: (
+                    gettext("Riktad utbildning genomfördes med %(participants)s deltagare.") % p
+                ),
                 "web_course.reported": lambda p: (
                     gettext(
                         "Webbkursen rapporterades: %(completed)s till har gått kursen, "

@@ -1,12 +1,14 @@
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from training.models import KNOWLEDGE_LEVELS, CourseMode, WebCourseReport
-from units.models import Unit
-from units.validators import validate_no_personal_data
+from training.models import KNOWLEDGE_LEVELS, CourseMode, Theme, WebCourseReport
+from units.models import Municipality, Unit, User
+from units.validators import PRIVACY_HELP_TEXT, validate_no_personal_data
 
 
 class WebCourseReportForm(forms.ModelForm):
@@ -74,3 +76,181 @@ class WebCourseReportForm(forms.ModelForm):
     def _post_clean(self) -> None:
         # The service builds and validates the report.
         pass
+
+
+class WishForm(forms.Form):
+    themes = forms.ModelMultipleChoiceField(
+        label=_("Teman ni önskar"),
+        queryset=Theme.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    suggested_dates = forms.CharField(
+        label=_("Förslag på datum och tider"),
+        required=False,
+        max_length=300,
+        validators=[validate_no_personal_data],
+        help_text=_('T.ex. "tisdagar efter 15, vecka 5–7".'),
+    )
+    note = forms.CharField(
+        label=_("Övrigt"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_no_personal_data],
+        help_text=PRIVACY_HELP_TEXT,
+    )
+
+    def __init__(self, *args: Any, themes: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].queryset = themes  # type: ignore[attr-defined]
+
+
+class SessionForm(forms.Form):
+    date = forms.DateField(label=_("Datum"), widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        label=_("Starttid"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Längd (minuter)"), min_value=15, max_value=480, initial=120
+    )
+    place = forms.CharField(
+        label=_("Plats"), required=False, max_length=200, validators=[validate_no_personal_data]
+    )
+    # A CharField with one validator, so the person gets one message that says what to fix.
+    video_url = forms.CharField(
+        label=_("Videolänk"),
+        required=False,
+        max_length=200,
+        validators=[
+            URLValidator(
+                schemes=["http", "https"],
+                message=_(
+                    "Videolänken måste vara en hel adress som börjar med https:// eller http://."
+                ),
+            )
+        ],
+    )
+    themes = forms.ModelMultipleChoiceField(
+        label=_("Teman"),
+        queryset=Theme.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    expected_participants = forms.IntegerField(label=_("Väntat antal deltagare"), min_value=1)
+    leader = forms.ModelChoiceField(
+        label=_("Ansvarig"), queryset=User.objects.none(), empty_label=None
+    )
+    confirm = forms.BooleanField(
+        label=_("Jag har sett varningarna och vill boka ändå"), required=False
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        unit: Unit,
+        themes: Any,
+        leaders: Any,
+        exclude_session: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit, self.exclude_session = unit, exclude_session
+        self.fields["themes"].queryset = themes  # type: ignore[attr-defined]
+        self.fields["leader"].queryset = leaders  # type: ignore[attr-defined]
+        self.warnings: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        day, time = data.get("date"), data.get("time")
+        if day and time:
+            starts = timezone.make_aware(dt.datetime.combine(day, time))
+            data["starts_at"] = starts
+            if starts <= timezone.now():
+                self.add_error("date", _("Tillfället kan inte bokas bakåt i tiden."))
+        if self.errors:
+            return data
+        from training.selectors import overlapping
+
+        starts = data["starts_at"]
+        ends = starts + dt.timedelta(minutes=data["duration_minutes"])
+        clashes = overlapping(
+            leader=data["leader"], starts_at=starts, ends_at=ends, exclude=self.exclude_session
+        )
+        for clash in clashes:
+            self.warnings.append(
+                str(
+                    _("%(leader)s har redan ett tillfälle då: %(unit)s %(start)s.")
+                    % {
+                        "leader": data["leader"].email,
+                        "unit": clash.rollout.unit.name,
+                        "start": timezone.localtime(clash.starts_at).strftime("%Y-%m-%d %H:%M"),
+                    }
+                )
+            )
+        if data["expected_participants"] > self.unit.headcount:
+            self.warnings.append(
+                str(
+                    _("Fler deltagare (%(count)s) än enheten har anställda (%(headcount)s).")
+                    % {"count": data["expected_participants"], "headcount": self.unit.headcount}
+                )
+            )
+        if self.warnings and not data.get("confirm"):
+            self.add_error(
+                "confirm", _("Kontrollera varningarna och kryssa i rutan för att boka ändå.")
+            )
+        return data
+
+
+class HeldForm(forms.Form):
+    participants = forms.IntegerField(label=_("Antal deltagare"), min_value=0)
+    exercises = forms.CharField(
+        label=_("Övningar som användes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_no_personal_data],
+    )
+    rating = forms.TypedChoiceField(
+        label=_("Deltagarnas samlade betyg"),
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_("1 = mycket dåligt, 5 = mycket bra. Bara gruppens samlade betyg."),
+    )
+    notes = forms.CharField(
+        label=_("Anteckningar"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_no_personal_data],
+        help_text=PRIVACY_HELP_TEXT,
+    )
+
+
+class ThemeForm(forms.Form):
+    name = forms.CharField(label=_("Namn"), max_length=120, validators=[validate_no_personal_data])
+    description = forms.CharField(
+        label=_("Kort beskrivning"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[validate_no_personal_data],
+    )
+    is_active = forms.BooleanField(label=_("Används"), required=False, initial=True)
+
+    def __init__(
+        self, *args: Any, municipality: Municipality, theme: Theme | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.municipality, self.theme = municipality, theme
+
+    def clean_name(self) -> str:
+        from units.forms import name_taken
+
+        name = self.cleaned_data["name"].strip()
+        others = Theme.objects.filter(municipality=self.municipality)
+        if self.theme is not None:
+            others = others.exclude(pk=self.theme.pk)
+        if name_taken(others, name):
+            raise forms.ValidationError(
+                _("Det finns redan ett tema med det namnet."), code="duplicate"
+            )
+        return name

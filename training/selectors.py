@@ -1,11 +1,14 @@
 """Reads for step 1."""
 
+import datetime as dt
 from collections.abc import Sequence
 
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.utils import timezone
 
 from rollout.models import Rollout
-from training.models import WebCourseReport
+from training.models import SessionStatus, Theme, TrainingSession, WebCourseReport
+from units.models import Municipality, Unit, User
 
 
 def web_course_reports(*, rollout: Rollout) -> QuerySet[WebCourseReport]:
@@ -37,3 +40,98 @@ def web_course_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]
         }
         for row in rows
     }
+
+
+def training_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
+    """Step 2 facts for the engine: booked and held sessions, the next date."""
+    now = timezone.now()
+    rows = (
+        TrainingSession.objects.filter(rollout__in=[r.pk for r in rollouts])
+        .values("rollout_id")
+        .annotate(
+            held=Count("id", filter=Q(status=SessionStatus.HELD)),
+            booked=Count("id", filter=Q(status=SessionStatus.BOOKED, starts_at__gte=now)),
+            next_start=Min("starts_at", filter=Q(status=SessionStatus.BOOKED, starts_at__gte=now)),
+            past_booked=Count("id", filter=Q(status=SessionStatus.BOOKED, starts_at__lt=now)),
+        )
+    )
+    return {
+        row["rollout_id"]: {
+            "held": row["held"],
+            "booked": row["booked"] + row["past_booked"],
+            "next_session_on": timezone.localtime(row["next_start"]).date()
+            if row["next_start"]
+            else None,
+        }
+        for row in rows
+    }
+
+
+def unit_sessions(*, rollout: Rollout) -> QuerySet[TrainingSession]:
+    return (
+        rollout.training_sessions.select_related("leader")
+        .prefetch_related("themes")
+        .order_by("starts_at")
+    )
+
+
+def week_sessions(*, units: QuerySet[Unit], monday: dt.date) -> QuerySet[TrainingSession]:
+    """All sessions in the ISO week starting ``monday`` (Stockholm time) for the given units."""
+    start = dt.datetime.combine(monday, dt.time.min, tzinfo=timezone.get_current_timezone())
+    return (
+        TrainingSession.objects.filter(
+            rollout__unit__in=units,
+            starts_at__gte=start,
+            starts_at__lt=start + dt.timedelta(days=7),
+        )
+        .select_related("rollout__unit", "leader")
+        .prefetch_related("themes")
+        .order_by("starts_at")
+    )
+
+
+def overlapping(
+    *, leader: User, starts_at: dt.datetime, ends_at: dt.datetime, exclude: int | None = None
+) -> list[TrainingSession]:
+    """The leader's other booked sessions that overlap the given time."""
+    candidates = (
+        TrainingSession.objects.filter(
+            leader=leader,
+            status=SessionStatus.BOOKED,
+            starts_at__lt=ends_at,
+            starts_at__gte=starts_at - dt.timedelta(hours=8),
+        )
+        .exclude(pk=exclude or 0)
+        .select_related("rollout__unit")
+    )
+    return [s for s in candidates if s.ends_at > starts_at]
+
+
+def themes(*, municipality: Municipality, active_only: bool = True) -> QuerySet[Theme]:
+    found = Theme.objects.filter(municipality=municipality)
+    return found.filter(is_active=True) if active_only else found
+
+
+def step_one_summary(*, rollout: Rollout) -> dict[str, object]:
+    """What step 1 showed, for the coordinator planning step 2."""
+    reports = list(rollout.web_course_reports.order_by("reported_on", "id"))
+    return {
+        "knowledge_levels": [r.knowledge_level for r in reports],
+        "latest_level": reports[-1].knowledge_level if reports else None,
+        "reflections": [r.reflections for r in reports if r.reflections],
+    }
+
+
+def feed_sessions(*, user: User) -> QuerySet[TrainingSession]:
+    """Sessions in the coordinator's municipalities, from 90 days back."""
+    since = timezone.now() - dt.timedelta(days=90)
+    return (
+        TrainingSession.objects.filter(
+            rollout__unit__municipality__roles__user=user,
+            rollout__unit__municipality__roles__role="coordinator",
+            starts_at__gte=since,
+        )
+        .select_related("rollout__unit__municipality", "leader")
+        .prefetch_related("themes")
+        .order_by("starts_at")
+    )

@@ -1,16 +1,29 @@
 """Writes for step 1: web-course reports and marking the step done."""
 
 import datetime as dt
+import secrets
+from collections.abc import Iterable
 
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rollout import services as engine
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
-from training.models import WebCourseReport
+from training import ical
+from training.models import (
+    CalendarFeed,
+    SessionStatus,
+    Theme,
+    TrainingSession,
+    TrainingWish,
+    WebCourseReport,
+)
 from training.selectors import share, web_course_completed
 from units import services as unit_services
-from units.models import Unit, User
+from units.models import Municipality, Unit, User
 
 
 @transaction.atomic
@@ -83,3 +96,285 @@ def web_course_complete(*, actor: User, rollout: Rollout, is_coordinator: bool) 
             % {"percent": rollout.unit.municipality.web_course_threshold_percent}
         )
     return engine.step_complete(actor=actor, rollout=rollout, step=Step.WEB_COURSE)
+
+
+# --- Step 2: themes, wishes, sessions ------------------------------------------------------
+
+DEFAULT_THEMES = (
+    (
+        "Vad är hedersrelaterat våld och förtryck – ideologi och begrepp",
+        "Hedersnormer, kollektiv kontroll och de begrepp som används i arbetet.",
+    ),
+    ("Tecken och tidig upptäckt", "Vad personalen kan se och höra, och hur man ställer frågor."),
+    (
+        "Barnets perspektiv och rättigheter",
+        "Barnkonventionen och barnets rätt att komma till tals.",
+    ),
+    (
+        "Anmälningsplikt och samverkan med socialtjänsten",
+        "Orosanmälan enligt socialtjänstlagen och hur samverkan går till.",
+    ),
+    ("Samtal med unga och föräldrar", "Att samtala om normer och gränser utan att öka risken."),
+    ("Skydd och stöd", "Vilket skydd och stöd som finns och vem som gör vad."),
+    ("Civilsamhällets roll", "Hur föreningar och nätverk kan förebygga och stödja."),
+)
+
+
+def themes_ensure_defaults(*, municipality: Municipality) -> None:
+    """Give a municipality the default catalogue the first time it is needed."""
+    if Theme.objects.filter(municipality=municipality).exists():
+        return
+    Theme.objects.bulk_create(
+        [
+            Theme(municipality=municipality, name=name, description=description, position=index)
+            for index, (name, description) in enumerate(DEFAULT_THEMES)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+@transaction.atomic
+def theme_save(
+    *,
+    actor: User,
+    municipality: Municipality,
+    theme: Theme | None,
+    name: str,
+    description: str,
+    is_active: bool,
+) -> Theme:
+    theme = theme or Theme(
+        municipality=municipality, position=Theme.objects.filter(municipality=municipality).count()
+    )
+    created = theme.pk is None
+    theme.name, theme.description, theme.is_active = name, description, is_active
+    theme.full_clean()
+    theme.save()
+    unit_services.audit_record(
+        actor=actor,
+        action="theme.created" if created else "theme.changed",
+        target=theme,
+        municipality=municipality,
+        changes={"name": (None, name), "is_active": (None, is_active)},
+    )
+    return theme
+
+
+@transaction.atomic
+def wish_save(
+    *, actor: User, rollout: Rollout, themes: Iterable[Theme], suggested_dates: str, note: str
+) -> TrainingWish:
+    wish, _created = TrainingWish.objects.get_or_create(
+        rollout=rollout, defaults={"updated_by": actor}
+    )
+    wish.suggested_dates, wish.note, wish.updated_by = suggested_dates, note, actor
+    wish.full_clean()
+    wish.save()
+    wish.themes.set(themes)
+    engine.record_event(
+        unit=rollout.unit,
+        rollout=rollout,
+        step=Step.TRAINING,
+        kind="training.wishes",
+        actor=actor,
+        themes=[theme.name for theme in wish.themes.all()],
+    )
+    return wish
+
+
+def _notify(session: TrainingSession) -> None:
+    from training.tasks import send_session_invitation
+
+    send_session_invitation.delay_on_commit(session.pk)  # type: ignore[attr-defined]
+
+
+def _check_bookable(rollout: Rollout) -> None:
+    if rollout.status != RolloutStatus.ACTIVE:
+        raise engine.RolloutError(_("Införandet är inte aktivt."))
+    state = StepState.objects.get(rollout=rollout, step=Step.TRAINING)
+    if state.status == StepStatus.DONE:
+        raise engine.RolloutError(_("Steg 2 är redan klart."))
+
+
+@transaction.atomic
+def session_book(
+    *,
+    actor: User,
+    rollout: Rollout,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    place: str,
+    video_url: str,
+    themes: Iterable[Theme],
+    expected_participants: int,
+    leader: User,
+) -> TrainingSession:
+    rollout = (
+        Rollout.objects.select_for_update().select_related("unit__municipality").get(pk=rollout.pk)
+    )
+    _check_bookable(rollout)
+    session = TrainingSession(
+        rollout=rollout,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        place=place,
+        video_url=video_url,
+        expected_participants=expected_participants,
+        leader=leader,
+        created_by=actor,
+    )
+    session.full_clean()
+    session.save()
+    session.themes.set(themes)
+    engine.record_event(
+        unit=rollout.unit,
+        rollout=rollout,
+        step=Step.TRAINING,
+        kind="training.booked",
+        actor=actor,
+        starts=timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M"),
+    )
+    _notify(session)
+    return session
+
+
+def _locked_session(session: TrainingSession) -> TrainingSession:
+    locked = (
+        TrainingSession.objects.select_for_update()
+        .select_related("rollout__unit")
+        .get(pk=session.pk)
+    )
+    if locked.status == SessionStatus.CANCELLED:
+        raise engine.RolloutError(_("Tillfället är inställt och kan inte ändras."))
+    return locked
+
+
+@transaction.atomic
+def session_reschedule(
+    *,
+    actor: User,
+    session: TrainingSession,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    place: str,
+    video_url: str,
+    themes: Iterable[Theme],
+    expected_participants: int,
+    leader: User,
+) -> TrainingSession:
+    session = _locked_session(session)
+    if session.status == SessionStatus.HELD:
+        raise engine.RolloutError(_("Tillfället är redan genomfört."))
+    before = timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")
+    session.starts_at, session.duration_minutes = starts_at, duration_minutes
+    session.place, session.video_url = place, video_url
+    session.expected_participants, session.leader = expected_participants, leader
+    session.sequence += 1
+    session.full_clean()
+    session.save()
+    session.themes.set(themes)
+    engine.record_event(
+        unit=session.rollout.unit,
+        rollout=session.rollout,
+        step=Step.TRAINING,
+        kind="training.rescheduled",
+        actor=actor,
+        before=before,
+        after=timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M"),
+    )
+    _notify(session)
+    return session
+
+
+@transaction.atomic
+def session_cancel(*, actor: User, session: TrainingSession, reason: str) -> TrainingSession:
+    session = _locked_session(session)
+    if session.status == SessionStatus.HELD:
+        raise engine.RolloutError(_("Tillfället är redan genomfört."))
+    session.status = SessionStatus.CANCELLED
+    session.sequence += 1
+    session.save(update_fields=["status", "sequence", "updated_at"])
+    engine.record_event(
+        unit=session.rollout.unit,
+        rollout=session.rollout,
+        step=Step.TRAINING,
+        kind="training.cancelled",
+        actor=actor,
+        starts=timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M"),
+        reason=reason,
+    )
+    _notify(session)
+    return session
+
+
+@transaction.atomic
+def session_record_held(
+    *,
+    actor: User,
+    session: TrainingSession,
+    participants: int,
+    exercises: str,
+    rating: int | None,
+    notes: str,
+) -> TrainingSession:
+    session = _locked_session(session)
+    if session.starts_at > timezone.now():
+        raise engine.RolloutError(_("Tillfället har inte börjat ännu."))
+    session.status = SessionStatus.HELD
+    session.participants, session.exercises, session.rating, session.notes = (
+        participants,
+        exercises,
+        rating,
+        notes,
+    )
+    session.full_clean()
+    session.save()
+    engine.record_event(
+        unit=session.rollout.unit,
+        rollout=session.rollout,
+        step=Step.TRAINING,
+        kind="training.held",
+        actor=actor,
+        participants=participants,
+    )
+    return session
+
+
+@transaction.atomic
+def training_complete(*, actor: User, rollout: Rollout) -> bool:
+    if not TrainingSession.objects.filter(rollout=rollout, status=SessionStatus.HELD).exists():
+        raise engine.RolloutError(
+            _("Steg 2 kan markeras som klart när minst ett utbildningstillfälle är genomfört.")
+        )
+    return engine.step_complete(actor=actor, rollout=rollout, step=Step.TRAINING)
+
+
+def session_invitation_send(*, session: TrainingSession) -> int:
+    """E-mail the unit's managers the calendar file for the session's current state."""
+    session = (
+        TrainingSession.objects.select_related("rollout__unit__municipality", "leader")
+        .prefetch_related("themes")
+        .get(pk=session.pk)
+    )
+    unit = session.rollout.unit
+    recipients = sorted(unit.managers.values_list("user__email", flat=True))
+    if not recipients:
+        return 0
+    method, ics = ical.invitation(session, attendees=recipients)
+    context = {"session": session, "unit": unit, "cancelled": method == "CANCEL"}
+    with translation.override("sv"):
+        subject = render_to_string("training/email/session_subject.txt", context).strip()
+        body = render_to_string("training/email/session_body.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=recipients)
+    message.attach_alternative(ics, f"text/calendar; method={method}; charset=UTF-8")
+    message.attach("inbjudan.ics", ics, "application/ics")
+    return message.send()
+
+
+@transaction.atomic
+def calendar_feed_renew(*, user: User) -> CalendarFeed:
+    """Create the private feed address, or replace it (the old address stops working)."""
+    feed, _created = CalendarFeed.objects.update_or_create(
+        user=user, defaults={"token": secrets.token_urlsafe(32)}
+    )
+    return feed

@@ -1,19 +1,27 @@
 """Step 1, Webbkurs Heder: the unit reports how many have taken the course and closes the step."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rollout import selectors as rollout_selectors
+from rollout.forms import ReasonForm
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
 from rollout.services import RolloutError
-from training import selectors, services
-from training.forms import WebCourseReportForm
+from training import ical, selectors, services
+from training.forms import HeldForm, SessionForm, ThemeForm, WebCourseReportForm, WishForm
+from training.models import CalendarFeed, SessionStatus, Theme, TrainingSession
 from units import access
-from units.models import User
+from units.models import Role, Unit, User
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,3 +121,402 @@ def web_course_complete(request: HttpRequest, pk: int) -> HttpResponse:
     if changed:
         messages.success(request, _("Steg 1 är klart. Nu väntar steg 2, den riktade utbildningen."))
     return redirect("units:detail", pk=unit.pk)
+
+
+# --- Step 2: targeted training ------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _leaders(unit: Unit) -> QuerySet[User]:
+    """Who may lead a session: the municipality's coordinators."""
+    return User.objects.filter(
+        municipal_roles__municipality=unit.municipality, municipal_roles__role=Role.COORDINATOR
+    ).order_by("email")
+
+
+def _rollout_or_404(unit: Unit) -> Rollout:
+    rollout = rollout_selectors.open_rollout(unit=unit)
+    if rollout is None:
+        raise Http404
+    return rollout
+
+
+def _session(unit: Unit, session_pk: int) -> TrainingSession:
+    return get_object_or_404(
+        TrainingSession.objects.select_related("rollout__unit__municipality", "leader"),
+        pk=session_pk,
+        rollout__unit=unit,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def targeted(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = access.get_unit_for_user(request.user, pk)
+    if request.method == "POST":
+        unit = access.get_rw_unit_for_user(request.user, pk)
+    services.themes_ensure_defaults(municipality=unit.municipality)
+    is_coordinator = access.is_coordinator_of(request.user, unit.municipality_id)
+    can_write = access.writable_units(request.user).filter(pk=unit.pk).exists()
+    rollout = rollout_selectors.open_rollout(unit=unit)
+    state = (
+        StepState.objects.filter(rollout=rollout, step=Step.TRAINING).first() if rollout else None
+    )
+    wish = getattr(rollout, "training_wish", None) if rollout else None
+    wish_form = None
+    if rollout and can_write and state and state.status != StepStatus.DONE:
+        initial = (
+            {
+                "themes": list(wish.themes.all()),
+                "suggested_dates": wish.suggested_dates,
+                "note": wish.note,
+            }
+            if wish
+            else None
+        )
+        wish_form = WishForm(
+            request.POST or None,
+            initial=initial,
+            themes=selectors.themes(municipality=unit.municipality),
+        )
+        if request.method == "POST" and wish_form.is_valid():
+            assert isinstance(request.user, User)
+            services.wish_save(
+                actor=request.user,
+                rollout=rollout,
+                themes=wish_form.cleaned_data["themes"],
+                suggested_dates=wish_form.cleaned_data["suggested_dates"],
+                note=wish_form.cleaned_data["note"],
+            )
+            messages.success(request, _("Önskemålen är sparade."))
+            return redirect("training:targeted", pk=unit.pk)
+    elif request.method == "POST":
+        messages.error(request, _("Önskemål kan bara lämnas medan steg 2 pågår eller väntar."))
+        return redirect("training:targeted", pk=unit.pk)
+    sessions = list(selectors.unit_sessions(rollout=rollout)) if rollout else []
+    return render(
+        request,
+        "training/targeted.html",
+        {
+            "unit": unit,
+            "rollout": rollout,
+            "state": state,
+            "wish": wish,
+            "wish_form": wish_form,
+            "sessions": sessions,
+            "is_coordinator": is_coordinator,
+            "step_one": selectors.step_one_summary(rollout=rollout)
+            if rollout and is_coordinator
+            else None,
+            "can_book": bool(
+                is_coordinator
+                and rollout
+                and rollout.status == RolloutStatus.ACTIVE
+                and state
+                and state.status != StepStatus.DONE
+            ),
+            "can_complete": bool(
+                is_coordinator
+                and state
+                and state.status == StepStatus.IN_PROGRESS
+                and any(s.status == SessionStatus.HELD for s in sessions)
+            ),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _session_form_page(
+    request: HttpRequest, unit: Unit, session: TrainingSession | None
+) -> HttpResponse:
+    rollout = session.rollout if session else _rollout_or_404(unit)
+    initial = None
+    if session:
+        local = timezone.localtime(session.starts_at)
+        initial = {
+            "date": local.date(),
+            "time": local.time(),
+            "duration_minutes": session.duration_minutes,
+            "place": session.place,
+            "video_url": session.video_url,
+            "themes": list(session.themes.all()),
+            "expected_participants": session.expected_participants,
+            "leader": session.leader_id,
+        }
+    else:
+        wish = getattr(rollout, "training_wish", None)
+        initial = {
+            "leader": request.user.pk,
+            "expected_participants": unit.headcount,
+            "themes": list(wish.themes.all()) if wish else [],
+        }
+    form = SessionForm(
+        request.POST or None,
+        initial=initial,
+        unit=unit,
+        themes=selectors.themes(municipality=unit.municipality),
+        leaders=_leaders(unit) | User.objects.filter(pk=_user(request).pk),
+        exclude_session=session.pk if session else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(request.user, User)
+        data = form.cleaned_data
+        fields = {
+            "starts_at": data["starts_at"],
+            "duration_minutes": data["duration_minutes"],
+            "place": data["place"],
+            "video_url": data["video_url"],
+            "themes": data["themes"],
+            "expected_participants": data["expected_participants"],
+            "leader": data["leader"],
+        }
+        try:
+            if session:
+                services.session_reschedule(actor=request.user, session=session, **fields)
+            else:
+                services.session_book(actor=request.user, rollout=rollout, **fields)
+        except RolloutError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Tillfället är ändrat och en uppdaterad kalenderinbjudan skickas till enhetscheferna."
+                )
+                if session
+                else _("Tillfället är bokat och en kalenderinbjudan skickas till enhetscheferna."),
+            )
+            return redirect("training:targeted", pk=unit.pk)
+    return render(
+        request, "training/session_form.html", {"unit": unit, "form": form, "session": session}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def session_book(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = access.get_unit_for_coordinator(request.user, pk)
+    services.themes_ensure_defaults(municipality=unit.municipality)
+    return _session_form_page(request, unit, None)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def session_edit(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
+    unit = access.get_unit_for_coordinator(request.user, pk)
+    session = _session(unit, session_pk)
+    if session.status != SessionStatus.BOOKED:
+        messages.error(request, _("Ett inställt eller genomfört tillfälle kan inte ändras."))
+        return redirect("training:targeted", pk=unit.pk)
+    return _session_form_page(request, unit, session)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def session_cancel(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
+    unit = access.get_unit_for_coordinator(request.user, pk)
+    session = _session(unit, session_pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(request.user, User)
+        try:
+            services.session_cancel(
+                actor=request.user, session=session, reason=form.cleaned_data["reason"]
+            )
+        except RolloutError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, _("Tillfället är inställt och enhetscheferna får ett meddelande.")
+            )
+        return redirect("training:targeted", pk=unit.pk)
+    return render(
+        request,
+        "rollout/reason_form.html",
+        {
+            "unit": unit,
+            "form": form,
+            "title": _("Ställ in tillfället"),
+            "intro": _("Enhetscheferna får en avbokning till sin kalender."),
+            "button": _("Ställ in tillfället"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def session_held(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
+    unit = access.get_unit_for_coordinator(request.user, pk)
+    session = _session(unit, session_pk)
+    form = HeldForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(request.user, User)
+        data = form.cleaned_data
+        try:
+            services.session_record_held(
+                actor=request.user,
+                session=session,
+                participants=data["participants"],
+                exercises=data["exercises"],
+                rating=data["rating"] or None,
+                notes=data["notes"],
+            )
+        except RolloutError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Tillfället är registrerat som genomfört."))
+            return redirect("training:targeted", pk=unit.pk)
+    return render(
+        request, "training/held_form.html", {"unit": unit, "session": session, "form": form}
+    )
+
+
+@require_POST
+@login_required
+def targeted_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = access.get_unit_for_coordinator(request.user, pk)
+    rollout = _rollout_or_404(unit)
+    assert isinstance(request.user, User)
+    try:
+        changed = services.training_complete(actor=request.user, rollout=rollout)
+    except RolloutError as error:
+        messages.error(request, str(error))
+        return redirect("training:targeted", pk=unit.pk)
+    if changed:
+        messages.success(request, _("Steg 2 är klart. Nu väntar steg 3, rutinerna."))
+    return redirect("units:detail", pk=unit.pk)
+
+
+@require_GET
+@login_required
+def session_ics(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
+    unit = access.get_unit_for_user(request.user, pk)
+    session = _session(unit, session_pk)
+    recipients = sorted(unit.managers.values_list("user__email", flat=True))
+    _method, content = ical.invitation(session, attendees=recipients)
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="utbildning-{session.starts_at:%Y%m%d}.ics"'
+    )
+    return response
+
+
+@require_GET
+@login_required
+def week(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    raw = request.GET.get("vecka", "")
+    try:
+        year, number = (int(part) for part in raw.split("-W")) if raw else today.isocalendar()[:2]
+        monday = dt.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        monday = today - dt.timedelta(days=today.weekday())
+    sessions = list(
+        selectors.week_sessions(units=access.visible_units(request.user), monday=monday)
+    )
+    previous, following = monday - dt.timedelta(days=7), monday + dt.timedelta(days=7)
+    return render(
+        request,
+        "training/week.html",
+        {
+            "sessions": sessions,
+            "monday": monday,
+            "sunday": monday + dt.timedelta(days=6),
+            "week_number": monday.isocalendar()[1],
+            "previous": f"{previous.isocalendar()[0]}-W{previous.isocalendar()[1]:02d}",
+            "following": f"{following.isocalendar()[0]}-W{following.isocalendar()[1]:02d}",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def theme_list(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    services.themes_ensure_defaults(municipality=municipality)
+    form = ThemeForm(request.POST or None, municipality=municipality)
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(request.user, User)
+        services.theme_save(
+            actor=request.user, municipality=municipality, theme=None, **form.cleaned_data
+        )
+        messages.success(request, _("Temat är tillagt."))
+        return redirect("training:themes", municipality_pk=municipality.pk)
+    return render(
+        request,
+        "training/themes.html",
+        {
+            "municipality": municipality,
+            "themes": selectors.themes(municipality=municipality, active_only=False),
+            "form": form,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def theme_edit(request: HttpRequest, municipality_pk: int, theme_pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    theme = get_object_or_404(Theme, pk=theme_pk, municipality=municipality)
+    form = ThemeForm(
+        request.POST or None,
+        municipality=municipality,
+        theme=theme,
+        initial={
+            "name": theme.name,
+            "description": theme.description,
+            "is_active": theme.is_active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(request.user, User)
+        services.theme_save(
+            actor=request.user, municipality=municipality, theme=theme, **form.cleaned_data
+        )
+        messages.success(request, _("Temat är sparat."))
+        return redirect("training:themes", municipality_pk=municipality.pk)
+    return render(
+        request,
+        "training/theme_form.html",
+        {"municipality": municipality, "theme": theme, "form": form},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def calendar_feed_settings(request: HttpRequest) -> HttpResponse:
+    if not access.roles_of(request.user).is_coordinator:
+        raise PermissionDenied
+    assert isinstance(request.user, User)
+    if request.method == "POST":
+        services.calendar_feed_renew(user=request.user)
+        messages.success(
+            request, _("En ny kalenderadress är skapad. Den gamla fungerar inte längre.")
+        )
+        return redirect("training:calendar_feed_settings")
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    url = (
+        request.build_absolute_uri(reverse("training:calendar_feed", args=[feed.token]))
+        if feed
+        else None
+    )
+    return render(request, "training/calendar_feed.html", {"feed_url": url})
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The private feed: the token in the address is the only credential."""
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    if feed is None or not feed.user.is_active:
+        raise Http404
+    sessions = selectors.feed_sessions(user=feed.user)
+    response = HttpResponse(
+        ical.feed(sessions, name=str(_("Riktade utbildningar"))),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    return response

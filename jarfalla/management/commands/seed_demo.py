@@ -1,14 +1,20 @@
 """Demo data for `make run` and bulk data for benchmarks (DESIGN.md section 6).
 
 Deterministic (every random choice comes from ``random.Random`` seeded with ``--seed``) and
-idempotent (everything is looked up by its natural key before it is created).
+idempotent (everything is looked up by its natural key before it is created, and a unit that
+already has a rollout, of any round or status, is left alone).
+
+The command lives in the project package rather than in an app because it writes through the
+services of every app (units, rollout, training), which no single app may import (DESIGN.md 3).
 """
 
 import base64
+import datetime as dt
 import hashlib
 import itertools
 import random
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +27,14 @@ from allauth.mfa.utils import decrypt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.text import slugify
 
+from rollout import services as rollout_services
+from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
+from training import services as training_services
+from training.models import CourseMode
 from units import services
 from units.models import Municipality, Role, Sector, Unit, UnitKind, User
 
@@ -33,7 +45,10 @@ DEMO_PASSWORD = "demo-Heder-2026!"  # noqa: S105
 COORDINATOR_EMAIL = "samordnare@demo.example"
 MANAGER_EMAIL = "chef@demo.example"
 OBSERVER_EMAIL = "fou@demo.example"
-MANAGED_UNITS = ("Solrosens förskola", "Kvarnskolan")
+# The acceptance walk-through starts a rollout for the first and follows progress in the second.
+NO_ROLLOUT_UNIT = "Solrosens förskola"
+IN_PROGRESS_UNIT = "Kvarnskolan"
+MANAGED_UNITS = (NO_ROLLOUT_UNIT, IN_PROGRESS_UNIT)
 BATCH_SIZE = 5_000
 
 
@@ -263,6 +278,170 @@ def spread(total: int, parts: int, rng: random.Random) -> list[int]:
     return counts
 
 
+# --- Rollouts in the demo municipality --------------------------------------------------------
+
+# Free text as units write it: wishes for step 2, never anything about an individual.
+REFLECTIONS = (
+    "Vi vill gärna ha mer om tecken hos yngre barn.",
+    "Många undrar hur vi pratar med vårdnadshavare utan att situationen blir värre.",
+    "Önskar konkreta exempel på när det är dags att göra en orosanmälan.",
+    "Bra diskussioner i arbetslaget; vi vill öva på samtal i steg 2.",
+    "Vi behöver veta vilka vi kan samverka med i kommunen och hur man når dem.",
+    "Svårt att hinna med kursen för personal som arbetar kvällar och helger.",
+    "",
+)
+PAUSE_REASONS = (
+    "Enheten byter chef; arbetet tas upp igen efter sommaren.",
+    "Verksamheten flyttar till nya lokaler under hösten.",
+    "Stor personalomsättning just nu; vi väntar tills arbetslaget är på plats.",
+)
+
+
+@dataclass(frozen=True)
+class PlannedRollout:
+    """What the seed does for one demo unit: request a rollout, or start one, report `reports`
+    times on the web course, complete step 1 when `step` is 2, and pause it when `status` says so.
+    A unit that is not in the plan gets no rollout."""
+
+    status: str  # RolloutStatus.REQUESTED, ACTIVE or PAUSED
+    step: int = Step.WEB_COURSE
+    reports: int = 0
+
+
+def demo_rollout_plan(seed: int, names: Sequence[str]) -> dict[str, PlannedRollout]:
+    """A realistic spread over the demo units (given in seed order): about a quarter without a
+    rollout, one request, one or two paused, a fifth in step 2 and the rest in step 1."""
+    rng = seeded_random(f"{seed}-rollouts")
+    plan: dict[str, PlannedRollout] = {}
+    if IN_PROGRESS_UNIT in names:
+        plan[IN_PROGRESS_UNIT] = PlannedRollout(RolloutStatus.ACTIVE, Step.WEB_COURSE, 1)
+    others = [name for name in names if name not in MANAGED_UNITS]
+    rng.shuffle(others)
+    without = round(len(names) / 4) - (NO_ROLLOUT_UNIT in names)
+    paused = 2 if len(names) >= 20 else 1
+    in_step_2 = round(len(names) / 5)
+    del others[: max(without, 0)]
+    if others:
+        plan[others.pop()] = PlannedRollout(RolloutStatus.REQUESTED)
+    for _ in range(min(paused, len(others))):
+        step = rng.choice((Step.WEB_COURSE, Step.TRAINING))
+        reports = rng.randint(0 if step == Step.WEB_COURSE else 1, 2)
+        plan[others.pop()] = PlannedRollout(RolloutStatus.PAUSED, step, reports)
+    for _ in range(min(in_step_2, len(others))):
+        plan[others.pop()] = PlannedRollout(RolloutStatus.ACTIVE, Step.TRAINING, rng.randint(1, 2))
+    for name in others:
+        plan[name] = PlannedRollout(RolloutStatus.ACTIVE, Step.WEB_COURSE, rng.randint(0, 2))
+    return plan
+
+
+def rollout_stages(units: Iterable[Unit]) -> Counter[str]:
+    """How many of `units` stand where, judged by each unit's latest rollout: "none",
+    "requested", "paused", "completed", "declined", or the current step ("1"…"4") of an active
+    rollout (its lowest step that is not done)."""
+    unit_ids = [unit.pk for unit in units]
+    latest: dict[int, tuple[int, str]] = {}
+    for unit_id, rollout_id, status in (
+        Rollout.objects.filter(unit_id__in=unit_ids)
+        .order_by("unit_id", "round")
+        .values_list("unit_id", "pk", "status")
+    ):
+        latest[unit_id] = (rollout_id, status)
+    current: dict[int, int] = {}
+    for rollout_id, step in (
+        StepState.objects.filter(rollout_id__in=[pk for pk, _ in latest.values()])
+        .exclude(status=StepStatus.DONE)
+        .order_by("-step")
+        .values_list("rollout_id", "step")
+    ):
+        current[rollout_id] = step
+    stages: Counter[str] = Counter()
+    for unit_id in unit_ids:
+        if unit_id not in latest:
+            stages["none"] += 1
+            continue
+        rollout_id, status = latest[unit_id]
+        active = status == RolloutStatus.ACTIVE and rollout_id in current
+        stages[str(current[rollout_id]) if active else status] += 1
+    return stages
+
+
+STAGE_LABELS = (
+    ("none", "utan införande"),
+    (RolloutStatus.REQUESTED, "förfrågan"),
+    ("1", "i steg 1"),
+    ("2", "i steg 2"),
+    ("3", "i steg 3"),
+    ("4", "i steg 4"),
+    (RolloutStatus.PAUSED, "pausade"),
+    (RolloutStatus.COMPLETED, "klara"),
+    (RolloutStatus.DECLINED, "avböjda"),
+)
+
+
+def describe_stages(stages: Counter[str]) -> str:
+    return ", ".join(f"{stages[key]} {label}" for key, label in STAGE_LABELS if stages[key])
+
+
+# --- Rollouts in the bulk data ----------------------------------------------------------------
+
+# Share (in %) of bulk units at each stage: no rollout, current step 1…4, all four steps done.
+BULK_NO_ROLLOUT, BULK_COMPLETED = 0, 5
+BULK_STAGES = (BULK_NO_ROLLOUT, 1, 2, 3, 4, BULK_COMPLETED)
+BULK_CUM_WEIGHTS = tuple(itertools.accumulate((20, 30, 20, 15, 10, 5)))
+# How many days a step typically takes; step 4 spans the 6- and 12-month follow-ups.
+STEP_DAYS = {1: (30, 120), 2: (20, 90), 3: (30, 150), 4: (190, 400)}
+
+
+def bulk_rollout(
+    rng: random.Random, unit_id: int, now: dt.datetime
+) -> tuple[int, Rollout | None, list[StepState]]:
+    """(stage, unsaved rollout, its four unsaved step states) for one bulk unit.
+
+    The states are what the engine would have left: the steps before the current one done, the
+    current one in progress, the later ones not started; all four done for a completed rollout.
+    Dates go back from `now` by typical step lengths."""
+    stage = rng.choices(BULK_STAGES, cum_weights=BULK_CUM_WEIGHTS)[0]
+    if stage == BULK_NO_ROLLOUT:
+        return stage, None, []
+    done = 4 if stage == BULK_COMPLETED else stage - 1
+    lengths = [dt.timedelta(days=rng.randint(*STEP_DAYS[step])) for step in range(1, done + 1)]
+    if stage == BULK_COMPLETED:
+        tail = dt.timedelta(days=rng.randint(1, 365))
+    else:
+        tail = dt.timedelta(days=rng.randint(0, STEP_DAYS[stage][1]), hours=rng.randint(1, 23))
+    started = now - sum(lengths, dt.timedelta()) - tail
+    rollout = Rollout(
+        unit_id=unit_id,
+        round=1,
+        status=RolloutStatus.COMPLETED if stage == BULK_COMPLETED else RolloutStatus.ACTIVE,
+        started_at=started,
+    )
+    states = []
+    at = started
+    for step in Step.values:
+        if step <= done:
+            end = at + lengths[step - 1]
+            states.append(
+                StepState(
+                    rollout=rollout,
+                    step=step,
+                    status=StepStatus.DONE,
+                    started_at=at,
+                    completed_at=end,
+                )
+            )
+            at = end
+        elif step == stage:
+            states.append(
+                StepState(rollout=rollout, step=step, status=StepStatus.IN_PROGRESS, started_at=at)
+            )
+        else:
+            states.append(StepState(rollout=rollout, step=step, status=StepStatus.NOT_STARTED))
+    if stage == BULK_COMPLETED:
+        rollout.completed_at = at
+    return stage, rollout, states
+
+
 class Command(BaseCommand):
     help = (
         "Skapar demodata: Demo kommun med enheter och tre demoinloggningar. Med --municipalities "
@@ -347,6 +526,9 @@ class Command(BaseCommand):
         for unit in municipality.units.filter(name__in=MANAGED_UNITS):
             services.manager_add(actor=coordinator, unit=unit, user=manager)
 
+        started = self.seed_demo_rollouts(seed, municipality, coordinator, manager)
+        stages = rollout_stages(municipality.units.filter(is_active=True))
+
         secret, recovery_codes = ensure_mfa(coordinator, seed)
         totp_url = get_mfa_adapter().build_totp_url(coordinator, secret)
         self.stdout.write(
@@ -360,8 +542,47 @@ class Command(BaseCommand):
             f"  TOTP-hemlighet (samordnare): {secret}\n"
             f"  {totp_url}\n"
             f"  Reservkoder (samordnare): {' '.join(recovery_codes[:3])}\n"
-            "  (Lösenordet sätts bara när kontot skapas.)"
+            "  (Lösenordet sätts bara när kontot skapas.)\n"
+            "\n"
+            f"Införanden i {DEMO_NAME} ({started} nya): {describe_stages(stages)}."
         )
+
+    def seed_demo_rollouts(
+        self, seed: int, municipality: Municipality, coordinator: User, manager: User
+    ) -> int:
+        """Rollouts for the demo units, through the services so that the timelines tell the
+        story. Units that already have a rollout (of any status) are skipped."""
+        units = {unit.name: unit for unit in municipality.units.filter(is_active=True)}
+        names = [fields["name"] for _, fields in demo_units(seed) if fields["name"] in units]
+        has_rollout = set(
+            Rollout.objects.filter(unit__in=units.values()).values_list("unit_id", flat=True)
+        )
+        plan = demo_rollout_plan(seed, names)
+        started = 0
+        for name in names:
+            unit = units[name]
+            if name not in plan or unit.pk in has_rollout:
+                continue
+            planned = plan[name]
+            started += 1
+            if planned.status == RolloutStatus.REQUESTED:
+                # A manager's request; the demo manager leads other units, so the coordinator
+                # stands in (the service takes any actor).
+                rollout_services.rollout_request(actor=coordinator, unit=unit)
+                continue
+            rng = seeded_random(f"{seed}-{name}-rollout")
+            rollout = rollout_services.rollout_start(actor=coordinator, unit=unit)
+            reporter = manager if name in MANAGED_UNITS else coordinator
+            report_web_course(rng, rollout, reporter, planned.reports)
+            if planned.step >= Step.TRAINING:
+                training_services.web_course_complete(
+                    actor=coordinator, rollout=rollout, is_coordinator=True
+                )
+            if planned.status == RolloutStatus.PAUSED:
+                rollout_services.rollout_pause(
+                    actor=coordinator, rollout=rollout, reason=rng.choice(PAUSE_REASONS)
+                )
+        return started
 
     # --- Bulk data for benchmarks -------------------------------------------------------------
 
@@ -396,10 +617,57 @@ class Command(BaseCommand):
             Unit.objects.bulk_create(unit_batch)
             created_units += len(unit_batch)
 
+        stages = self.seed_bulk_rollouts(seed, ids)
+        created_rollouts = stages.total() - stages["none"]
+
         self.stdout.write(
-            f"Massdata: {created_municipalities} nya kommuner och {created_units} nya enheter "
-            f"({count} kommuner, {total_units} enheter begärda)."
+            f"Massdata: {created_municipalities} nya kommuner, {created_units} nya enheter och "
+            f"{created_rollouts} nya införanden ({count} kommuner, {total_units} enheter begärda)."
         )
+        if created_rollouts:
+            without = stages.pop("none", 0)
+            self.stdout.write(
+                f"  Nya införanden: {describe_stages(stages)}; {without} enheter utan införande."
+            )
+
+    def seed_bulk_rollouts(self, seed: int, municipality_ids: dict[str, int]) -> Counter[str]:
+        """One rollout with its four step states for about 80 % of the bulk units that have none.
+
+        Like the units, these go in with bulk_create and without timeline events (the services
+        would record several events per rollout and take most of the time); created_at and
+        last_activity_at are therefore the time of the run. Each unit's stage and dates come
+        from its own generator (seed, municipality, name), so they do not depend on the order or
+        on an interrupted earlier run. Units are read in primary-key batches and each batch is
+        written in one transaction: memory stays bounded and a rollout never lacks its steps."""
+        slugs = {pk: slug for slug, pk in municipality_ids.items()}
+        without_rollout = Unit.objects.filter(
+            ~Exists(Rollout.objects.filter(unit=OuterRef("pk"))),
+            municipality_id__in=list(slugs),
+            is_active=True,
+        ).order_by("pk")
+        now = timezone.now()
+        stages: Counter[str] = Counter()
+        last_pk = 0
+        while batch := list(
+            without_rollout.filter(pk__gt=last_pk).values_list("pk", "name", "municipality_id")[
+                :BATCH_SIZE
+            ]
+        ):
+            last_pk = batch[-1][0]
+            rollouts: list[Rollout] = []
+            states: list[StepState] = []
+            for unit_id, name, municipality_id in batch:
+                rng = seeded_random(f"{seed}-{slugs[municipality_id]}-{name}-rollout")
+                stage, rollout, steps = bulk_rollout(rng, unit_id, now)
+                stages[BULK_STAGE_KEYS[stage]] += 1
+                if rollout is not None:
+                    rollouts.append(rollout)
+                    states.extend(steps)
+            with transaction.atomic():
+                # Sets the primary keys, which the step states then pick up from their rollout.
+                Rollout.objects.bulk_create(rollouts, batch_size=BATCH_SIZE)
+                StepState.objects.bulk_create(states, batch_size=BATCH_SIZE)
+        return stages
 
     def ensure_default_sectors(self, municipality_ids: list[int]) -> dict[tuple[int, str], int]:
         """The default sectors of every municipality: {(municipality id, name): sector id}."""
@@ -423,6 +691,48 @@ class Command(BaseCommand):
                 municipality_id__in=municipality_ids, name__in=services.DEFAULT_SECTORS
             ).values_list("municipality_id", "name", "pk")
         }
+
+
+BULK_STAGE_KEYS = {
+    BULK_NO_ROLLOUT: "none",
+    1: "1",
+    2: "2",
+    3: "3",
+    4: "4",
+    BULK_COMPLETED: RolloutStatus.COMPLETED.value,
+}
+
+
+def report_web_course(rng: random.Random, rollout: Rollout, actor: User, reports: int) -> None:
+    """Up to `reports` web-course reports, dated in the past, that together stay within the
+    unit's headcount (and, but for small units, below the share that lets the manager close the
+    step)."""
+    unit = rollout.unit
+    remaining = unit.headcount
+    today = timezone.localdate()
+    days_ago = rng.randint(25, 50)
+    # Knowledge grows, if at all, as more of the staff take the course.
+    knowledge = rng.randint(1, 4)
+    for number in range(reports):
+        if number:  # a later report, some days after the one before
+            days_ago = rng.randint(3, max(3, days_ago - 10))
+            knowledge = min(5, knowledge + rng.randint(0, 1))
+        share = rng.uniform(0.25, 0.5) if number == 0 else rng.uniform(0.1, 0.25)
+        count = min(remaining, max(1, round(unit.headcount * share)))
+        if count == 0:
+            break
+        mode = rng.choice(CourseMode.values)
+        training_services.web_course_report(
+            actor=actor,
+            rollout=rollout,
+            reported_on=today - dt.timedelta(days=days_ago),
+            completed_count=count,
+            mode=mode,
+            group_sessions=0 if mode == CourseMode.INDIVIDUAL else rng.randint(1, 3),
+            knowledge_level=knowledge,
+            reflections=rng.choice(REFLECTIONS),
+        )
+        remaining -= count
 
 
 def bulk_units(

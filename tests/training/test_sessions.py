@@ -1,0 +1,345 @@
+"""Step 2: themes, wishes, booking with calendar invitations, held sessions, the weekly list."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from rollout import services as engine
+from rollout.models import Rollout, Step, StepState, StepStatus
+from tests.factories import UnitFactory
+from training import ical, services
+from training.models import SessionStatus, Theme, TrainingSession
+from units.models import Unit, User
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+@pytest.fixture
+def rollout(coordinator: User, unit_a: Unit) -> Rollout:
+    rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+    engine.step_complete(actor=coordinator, rollout=rollout, step=Step.WEB_COURSE)
+    services.themes_ensure_defaults(municipality=unit_a.municipality)
+    return rollout
+
+
+def in_days(days: int, hour: int = 13) -> dt.datetime:
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=STOCKHOLM)
+
+
+def booking(when: dt.datetime, **overrides) -> dict:
+    data = {
+        "date": when.date().isoformat(),
+        "time": when.strftime("%H:%M"),
+        "duration_minutes": "120",
+        "place": "Rum 3; plan 2, Kvarnskolan",
+        "video_url": "",
+        "expected_participants": "18",
+        "leader": "",
+        "confirm": "",
+    }
+    return data | overrides
+
+
+def parse(payload: str | bytes) -> icalendar.Calendar:
+    text = payload.decode() if isinstance(payload, bytes) else payload
+    for line in text.split("\r\n"):
+        assert len(line.encode()) <= 75, line
+    assert "\n" not in text.replace("\r\n", "")
+    return icalendar.Calendar.from_ical(text)
+
+
+def calendar_part(message) -> str:
+    (content, mimetype) = next(a for a in message.alternatives if a[1].startswith("text/calendar"))
+    assert "method=" in mimetype
+    return content
+
+
+@pytest.mark.django_db
+def test_default_theme_catalogue_is_seeded_once(unit_a: Unit) -> None:
+    services.themes_ensure_defaults(municipality=unit_a.municipality)
+    services.themes_ensure_defaults(municipality=unit_a.municipality)
+    names = list(
+        Theme.objects.filter(municipality=unit_a.municipality).values_list("name", flat=True)
+    )
+    assert len(names) == 7
+    assert "Tecken och tidig upptäckt" in names
+
+
+@pytest.mark.django_db
+def test_manager_picks_themes_and_the_coordinator_sees_them_with_step_1(
+    client: Client, manager_a: User, coordinator: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    client.force_login(manager_a)
+    url = reverse("training:targeted", args=[unit_a.pk])
+    theme = Theme.objects.get(municipality=unit_a.municipality, name="Tecken och tidig upptäckt")
+    response = client.post(
+        url, {"themes": [theme.pk], "suggested_dates": "tisdagar efter 15", "note": ""}
+    )
+    assert response.status_code == 302
+    client.force_login(coordinator)
+    page = client.get(url).content.decode()
+    assert "Tecken och tidig upptäckt" in page
+    assert "tisdagar efter 15" in page
+    assert "Vad steg 1 visade" in page
+
+
+@pytest.mark.django_db
+def test_booking_sends_a_valid_invitation_and_moving_it_a_higher_sequence(
+    client: Client,
+    coordinator: User,
+    manager_a: User,
+    unit_a: Unit,
+    rollout: Rollout,
+    django_capture_on_commit_callbacks,
+) -> None:
+    client.force_login(coordinator)
+    when = in_days(10)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("training:session_book", args=[unit_a.pk]), booking(when, leader=coordinator.pk)
+        )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert len(mail.outbox) == 1
+    first = mail.outbox[0]
+    assert first.to == [manager_a.email]
+    cal = parse(calendar_part(first))
+    assert str(cal["METHOD"]) == "REQUEST"
+    event = cal.walk("VEVENT")[0]
+    assert event.decoded("SEQUENCE") == 0
+    assert event.decoded("DTSTART") == when
+    assert event.decoded("DTEND") == when + dt.timedelta(hours=2)
+    assert str(event["LOCATION"]) == "Rum 3; plan 2, Kvarnskolan"
+    assert event["DTSTART"].params["TZID"] == "Europe/Stockholm"
+    assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/Stockholm"]
+    assert any(a.filename == "inbjudan.ics" for a in first.attachments)
+
+    session = TrainingSession.objects.get()
+    later = in_days(12, hour=9)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("training:session_edit", args=[unit_a.pk, session.pk]),
+            booking(later, leader=coordinator.pk),
+        )
+    assert len(mail.outbox) == 2
+    moved = parse(calendar_part(mail.outbox[1])).walk("VEVENT")[0]
+    assert str(moved["UID"]) == str(event["UID"])
+    assert moved.decoded("SEQUENCE") == 1
+    assert moved.decoded("DTSTART") == later
+    assert "Ändrad tid" in mail.outbox[1].subject
+
+
+@pytest.mark.django_db
+def test_cancelling_sends_method_cancel(
+    coordinator: User,
+    manager_a: User,
+    unit_a: Unit,
+    rollout: Rollout,
+    django_capture_on_commit_callbacks,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        session = services.session_book(
+            actor=coordinator,
+            rollout=rollout,
+            starts_at=in_days(5),
+            duration_minutes=90,
+            place="Aulan",
+            video_url="",
+            themes=[],
+            expected_participants=10,
+            leader=coordinator,
+        )
+        services.session_cancel(actor=coordinator, session=session, reason="Sjukdom")
+    cal = parse(calendar_part(mail.outbox[-1]))
+    assert str(cal["METHOD"]) == "CANCEL"
+    event = cal.walk("VEVENT")[0]
+    assert (str(event["STATUS"]), event.decoded("SEQUENCE")) == ("CANCELLED", 1)
+    with pytest.raises(engine.RolloutError, match="inställt"):
+        services.session_reschedule(
+            actor=coordinator,
+            session=session,
+            starts_at=in_days(6),
+            duration_minutes=90,
+            place="",
+            video_url="",
+            themes=[],
+            expected_participants=10,
+            leader=coordinator,
+        )
+
+
+def test_text_is_escaped_and_folded_without_splitting_characters() -> None:
+    assert ical.escape("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
+    line = "DESCRIPTION:" + "Hedersrelaterat våld och förtryck – åäö " * 5
+    folded = ical.fold(line)
+    parts = folded.split("\r\n")
+    assert all(len(part.encode()) <= 75 for part in parts)
+    assert "".join(p[1:] if i else p for i, p in enumerate(parts)) == line
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"date": (timezone.localdate() - dt.timedelta(days=1)).isoformat()}, "bakåt i tiden"),
+        ({"video_url": "ftp://möte.example.se/rum"}, "https:// eller http://"),
+        ({"duration_minutes": "5"}, "större än eller lika med 15"),
+        ({"expected_participants": "0"}, "större än eller lika med 1"),
+        ({"expected_participants": "40"}, "Fler deltagare (40) än enheten har anställda (20)."),
+    ],
+)
+def test_bad_bookings_are_explained(
+    client: Client, coordinator: User, unit_a: Unit, rollout: Rollout, overrides: dict, message: str
+) -> None:
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("training:session_book", args=[unit_a.pk]),
+        booking(in_days(3), leader=coordinator.pk, **overrides),
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not TrainingSession.objects.exists()
+
+
+@pytest.mark.django_db
+def test_overlap_warns_and_books_after_confirmation(
+    client: Client, coordinator: User, unit_a: Unit, unit_b: Unit, rollout: Rollout
+) -> None:
+    other = engine.rollout_start(actor=coordinator, unit=unit_b)
+    engine.step_complete(actor=coordinator, rollout=other, step=Step.WEB_COURSE)
+    when = in_days(4)
+    services.session_book(
+        actor=coordinator,
+        rollout=other,
+        starts_at=when + dt.timedelta(minutes=30),
+        duration_minutes=60,
+        place="",
+        video_url="https://video.example.se/x",
+        themes=[],
+        expected_participants=5,
+        leader=coordinator,
+    )
+    client.force_login(coordinator)
+    url = reverse("training:session_book", args=[unit_a.pk])
+    warned = client.post(url, booking(when, leader=coordinator.pk))
+    assert (
+        f"{coordinator.email} har redan ett tillfälle då: {unit_b.name}" in warned.content.decode()
+    )
+    assert TrainingSession.objects.filter(rollout=rollout).count() == 0
+    confirmed = client.post(url, booking(when, leader=coordinator.pk, confirm="on"))
+    assert confirmed.status_code == 302
+    assert TrainingSession.objects.filter(rollout=rollout).count() == 1
+
+
+@pytest.mark.django_db
+def test_held_session_then_step_2_done_and_routines_next(
+    client: Client, coordinator: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    session = services.session_book(
+        actor=coordinator,
+        rollout=rollout,
+        starts_at=in_days(1),
+        duration_minutes=120,
+        place="Aulan",
+        video_url="",
+        themes=[],
+        expected_participants=18,
+        leader=coordinator,
+    )
+    client.force_login(coordinator)
+    early = client.post(reverse("training:targeted_complete", args=[unit_a.pk]), follow=True)
+    assert "minst ett utbildningstillfälle är genomfört" in early.content.decode()
+    TrainingSession.objects.filter(pk=session.pk).update(
+        starts_at=timezone.now() - dt.timedelta(hours=3)
+    )
+    bad = client.post(
+        reverse("training:session_held", args=[unit_a.pk, session.pk]),
+        {"participants": "16", "exercises": "", "rating": "7", "notes": "Pratade om 811218-9876"},
+    )
+    assert "personnummer" in bad.content.decode()
+    assert "Välj ett giltigt alternativ" in bad.content.decode()
+    client.post(
+        reverse("training:session_held", args=[unit_a.pk, session.pk]),
+        {"participants": "16", "exercises": "Fallövning om tecken", "rating": "4", "notes": ""},
+    )
+    session.refresh_from_db()
+    assert (session.status, session.participants, session.rating) == (SessionStatus.HELD, 16, 4)
+    client.post(reverse("training:targeted_complete", args=[unit_a.pk]))
+    assert StepState.objects.get(rollout=rollout, step=Step.TRAINING).status == StepStatus.DONE
+    page = client.get(reverse("units:detail", args=[unit_a.pk])).content.decode()
+    assert "Skriv rutinen" in page
+
+
+@pytest.mark.django_db
+def test_weekly_list_has_a_fixed_number_of_queries(
+    client: Client, coordinator: User, municipality, django_assert_num_queries
+) -> None:
+    monday = timezone.localdate() + dt.timedelta(days=7 - timezone.localdate().weekday())
+    week = f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
+    client.force_login(coordinator)
+    url = reverse("training:week")
+    client.get(url)
+
+    def book(count: int) -> None:
+        for index in range(count):
+            unit = UnitFactory.create(municipality=municipality)
+            rollout = engine.rollout_start(actor=coordinator, unit=unit)
+            engine.step_complete(actor=coordinator, rollout=rollout, step=Step.WEB_COURSE)
+            start = dt.datetime.combine(
+                monday + dt.timedelta(days=index % 5), dt.time(9 + index % 6), tzinfo=STOCKHOLM
+            )
+            services.session_book(
+                actor=coordinator,
+                rollout=rollout,
+                starts_at=start,
+                duration_minutes=60,
+                place="A",
+                video_url="",
+                themes=list(Theme.objects.filter(municipality=municipality)[:2]),
+                expected_participants=5,
+                leader=coordinator,
+            )
+
+    services.themes_ensure_defaults(municipality=municipality)
+    book(2)
+    with django_assert_num_queries(15) as few:
+        page = client.get(url, {"vecka": week}).content.decode()
+    assert page.count("<tr>") == 3
+    book(10)
+    with django_assert_num_queries(len(few.captured_queries)):
+        page = client.get(url, {"vecka": week}).content.decode()
+    assert page.count("<tr>") == 13
+
+
+@pytest.mark.django_db
+def test_private_feed_lists_sessions_and_can_be_revoked(
+    client: Client, coordinator: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    services.session_book(
+        actor=coordinator,
+        rollout=rollout,
+        starts_at=in_days(2),
+        duration_minutes=60,
+        place="Aulan",
+        video_url="",
+        themes=[],
+        expected_participants=5,
+        leader=coordinator,
+    )
+    client.force_login(coordinator)
+    client.post(reverse("training:calendar_feed_settings"))
+    feed = coordinator.calendar_feed
+    anonymous = Client()
+    response = anonymous.get(reverse("training:calendar_feed", args=[feed.token]))
+    assert response.status_code == 200
+    events = list(parse(response.content).walk("VEVENT"))
+    assert len(events) == 1
+    old = feed.token
+    client.post(reverse("training:calendar_feed_settings"))
+    assert anonymous.get(reverse("training:calendar_feed", args=[old])).status_code == 404
