@@ -43,5 +43,5 @@ def workspace_context(request: HttpRequest, unit: Unit) -> dict[str, Any]:
         "next_action_who": Role(action.who).label if action else "",
         "timeline_rows": [(event, text(event), step_label(event)) for event in space.timeline],
         "is_coordinator": access.is_coordinator_of(request.user, unit.municipality_id),
-        "can_write": access.writable_units(request.user).filter(pk=unit.pk).exists(),
+        "can_write": access.can_write_unit(request.user, unit),
     }

@@ -188,6 +188,25 @@ def _notify(session: TrainingSession) -> None:
     send_session_invitation.delay_on_commit(session.pk)  # type: ignore[attr-defined]
 
 
+def _apply(
+    session: TrainingSession,
+    *,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    place: str,
+    video_url: str,
+    themes: Iterable[Theme],
+    expected_participants: int,
+    leader: User,
+) -> None:
+    session.starts_at, session.duration_minutes = starts_at, duration_minutes
+    session.place, session.video_url = place, video_url
+    session.expected_participants, session.leader = expected_participants, leader
+    session.full_clean()
+    session.save()
+    session.themes.set(themes)
+
+
 def _check_bookable(rollout: Rollout) -> None:
     if rollout.status != RolloutStatus.ACTIVE:
         raise engine.RolloutError(_("Införandet är inte aktivt."))
@@ -213,19 +232,17 @@ def session_book(
         Rollout.objects.select_for_update().select_related("unit__municipality").get(pk=rollout.pk)
     )
     _check_bookable(rollout)
-    session = TrainingSession(
-        rollout=rollout,
+    session = TrainingSession(rollout=rollout, created_by=actor)
+    _apply(
+        session,
         starts_at=starts_at,
         duration_minutes=duration_minutes,
         place=place,
         video_url=video_url,
+        themes=themes,
         expected_participants=expected_participants,
         leader=leader,
-        created_by=actor,
     )
-    session.full_clean()
-    session.save()
-    session.themes.set(themes)
     engine.record_event(
         unit=rollout.unit,
         rollout=rollout,
@@ -266,13 +283,17 @@ def session_reschedule(
     if session.status == SessionStatus.HELD:
         raise engine.RolloutError(_("Tillfället är redan genomfört."))
     before = timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")
-    session.starts_at, session.duration_minutes = starts_at, duration_minutes
-    session.place, session.video_url = place, video_url
-    session.expected_participants, session.leader = expected_participants, leader
     session.sequence += 1
-    session.full_clean()
-    session.save()
-    session.themes.set(themes)
+    _apply(
+        session,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        place=place,
+        video_url=video_url,
+        themes=themes,
+        expected_participants=expected_participants,
+        leader=leader,
+    )
     engine.record_event(
         unit=session.rollout.unit,
         rollout=session.rollout,

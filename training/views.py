@@ -28,7 +28,7 @@ from units.models import Role, Unit, User
 @login_required
 def web_course(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_user(request.user, pk)
-    can_write = access.writable_units(request.user).filter(pk=unit.pk).exists()
+    can_write = access.can_write_unit(request.user, unit)
     if request.method == "POST" and not can_write:
         unit = access.get_rw_unit_for_user(request.user, pk)  # 403 for read-only
     is_coordinator = access.is_coordinator_of(request.user, unit.municipality_id)
@@ -161,7 +161,7 @@ def targeted(request: HttpRequest, pk: int) -> HttpResponse:
         unit = access.get_rw_unit_for_user(request.user, pk)
     services.themes_ensure_defaults(municipality=unit.municipality)
     is_coordinator = access.is_coordinator_of(request.user, unit.municipality_id)
-    can_write = access.writable_units(request.user).filter(pk=unit.pk).exists()
+    can_write = access.can_write_unit(request.user, unit)
     rollout = rollout_selectors.open_rollout(unit=unit)
     state = (
         StepState.objects.filter(rollout=rollout, step=Step.TRAINING).first() if rollout else None

@@ -40,26 +40,23 @@ def _municipality_ids(user: User, *roles: str) -> QuerySet[MunicipalRole, int]:
 # --- Municipalities -------------------------------------------------------------------------
 
 
-def visible_municipalities(user: AnyUser) -> QuerySet[Municipality]:
-    """Municipalities whose aggregates the user may read (coordinator, observer, superuser)."""
+def _municipalities(user: AnyUser, *roles: str) -> QuerySet[Municipality]:
     if not _active(user):
         return Municipality.objects.none()
     assert isinstance(user, User)
     if user.is_superuser:
         return Municipality.objects.all()
-    return Municipality.objects.filter(
-        pk__in=_municipality_ids(user, Role.COORDINATOR, Role.OBSERVER)
-    )
+    return Municipality.objects.filter(pk__in=_municipality_ids(user, *roles))
+
+
+def visible_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities whose aggregates the user may read (coordinator, observer, superuser)."""
+    return _municipalities(user, Role.COORDINATOR, Role.OBSERVER)
 
 
 def coordinated_municipalities(user: AnyUser) -> QuerySet[Municipality]:
     """Municipalities the user may change (coordinator, superuser)."""
-    if not _active(user):
-        return Municipality.objects.none()
-    assert isinstance(user, User)
-    if user.is_superuser:
-        return Municipality.objects.all()
-    return Municipality.objects.filter(pk__in=_municipality_ids(user, Role.COORDINATOR))
+    return _municipalities(user, Role.COORDINATOR)
 
 
 def get_municipality_for_user(user: AnyUser, pk: int) -> Municipality:
@@ -79,29 +76,28 @@ def get_rw_municipality_for_user(user: AnyUser, pk: int) -> Municipality:
 # --- Units ----------------------------------------------------------------------------------
 
 
-def visible_units(user: AnyUser) -> QuerySet[Unit]:
-    """Every unit the user may read; the base of every list and aggregate."""
+def _units(user: AnyUser, *municipal_roles: str) -> QuerySet[Unit]:
+    """Units of the municipalities where the user has one of ``municipal_roles``, plus the
+    units they manage."""
     if not _active(user):
         return Unit.objects.none()
     assert isinstance(user, User)
     if user.is_superuser:
         return Unit.objects.all()
     return Unit.objects.filter(
-        Q(municipality_id__in=_municipality_ids(user, Role.COORDINATOR, Role.OBSERVER))
+        Q(municipality_id__in=_municipality_ids(user, *municipal_roles))
         | Q(pk__in=UnitManager.objects.filter(user=user).values("unit_id"))
     )
+
+
+def visible_units(user: AnyUser) -> QuerySet[Unit]:
+    """Every unit the user may read; the base of every list and aggregate."""
+    return _units(user, Role.COORDINATOR, Role.OBSERVER)
 
 
 def writable_units(user: AnyUser) -> QuerySet[Unit]:
-    if not _active(user):
-        return Unit.objects.none()
-    assert isinstance(user, User)
-    if user.is_superuser:
-        return Unit.objects.all()
-    return Unit.objects.filter(
-        Q(municipality_id__in=_municipality_ids(user, Role.COORDINATOR))
-        | Q(pk__in=UnitManager.objects.filter(user=user).values("unit_id"))
-    )
+    """Units the user may change: as coordinator of the municipality or as the unit's manager."""
+    return _units(user, Role.COORDINATOR)
 
 
 def get_unit_for_user(user: AnyUser, pk: int) -> Unit:
@@ -130,7 +126,18 @@ def get_unit_for_coordinator(user: AnyUser, pk: int) -> Unit:
 
 
 def is_coordinator_of(user: AnyUser, municipality_id: int) -> bool:
-    return coordinated_municipalities(user).filter(pk=municipality_id).exists()
+    roles = roles_of(user)
+    return roles.superuser or municipality_id in roles.coordinator_of
+
+
+def can_write_unit(user: AnyUser, unit: Unit) -> bool:
+    """Coordinator of the unit's municipality, or the unit's manager (no query: roles_of)."""
+    roles = roles_of(user)
+    return (
+        roles.superuser
+        or unit.municipality_id in roles.coordinator_of
+        or unit.pk in roles.manager_of
+    )
 
 
 # --- What the person is ---------------------------------------------------------------------

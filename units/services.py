@@ -99,6 +99,32 @@ def _diff(instance: Model, new_values: dict[str, Any]) -> dict[str, tuple[Any, A
     }
 
 
+def _update_audited(
+    *,
+    actor: User,
+    instance: Model,
+    fields: dict[str, Any],
+    action: str,
+    municipality: Municipality,
+    unit: Unit | None = None,
+) -> None:
+    """Apply ``fields``, validate, save, and audit what actually changed (if anything)."""
+    changes = _diff(instance, fields)
+    for field, value in fields.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    instance.save()
+    if changes:
+        audit_record(
+            actor=actor,
+            action=action,
+            target=instance,
+            municipality=municipality,
+            unit=unit,
+            changes=changes,
+        )
+
+
 # --- Municipalities and sectors -------------------------------------------------------------
 
 
@@ -120,19 +146,13 @@ def municipality_create(*, actor: User | None, name: str, slug: str, **fields: A
 
 @transaction.atomic
 def municipality_update(*, actor: User, municipality: Municipality, **fields: Any) -> Municipality:
-    changes = _diff(municipality, fields)
-    for field, value in fields.items():
-        setattr(municipality, field, value)
-    municipality.full_clean()
-    municipality.save()
-    if changes:
-        audit_record(
-            actor=actor,
-            action="municipality.changed",
-            target=municipality,
-            municipality=municipality,
-            changes=changes,
-        )
+    _update_audited(
+        actor=actor,
+        instance=municipality,
+        fields=fields,
+        action="municipality.changed",
+        municipality=municipality,
+    )
     return municipality
 
 
@@ -153,18 +173,13 @@ def sector_create(*, actor: User, municipality: Municipality, name: str) -> Sect
 
 @transaction.atomic
 def sector_update(*, actor: User, sector: Sector, name: str, is_active: bool) -> Sector:
-    changes = _diff(sector, {"name": name, "is_active": is_active})
-    sector.name, sector.is_active = name, is_active
-    sector.full_clean()
-    sector.save()
-    if changes:
-        audit_record(
-            actor=actor,
-            action="sector.changed",
-            target=sector,
-            municipality=sector.municipality,
-            changes=changes,
-        )
+    _update_audited(
+        actor=actor,
+        instance=sector,
+        fields={"name": name, "is_active": is_active},
+        action="sector.changed",
+        municipality=sector.municipality,
+    )
     return sector
 
 
@@ -200,20 +215,14 @@ def unit_update(*, actor: User, unit: Unit, **fields: Any) -> Unit:
         raise TypeError(f"not unit fields: {unknown}")
     if "sector" in fields:
         _check_sector(unit.municipality, fields["sector"])
-    changes = _diff(unit, fields)
-    for field, value in fields.items():
-        setattr(unit, field, value)
-    unit.full_clean()
-    unit.save()
-    if changes:
-        audit_record(
-            actor=actor,
-            action="unit.changed",
-            target=unit,
-            municipality=unit.municipality,
-            unit=unit,
-            changes=changes,
-        )
+    _update_audited(
+        actor=actor,
+        instance=unit,
+        fields=fields,
+        action="unit.changed",
+        municipality=unit.municipality,
+        unit=unit,
+    )
     return unit
 
 

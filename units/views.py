@@ -93,7 +93,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "unit": unit,
             "is_coordinator": is_coordinator,
-            "can_edit": access.writable_units(request.user).filter(pk=unit.pk).exists(),
+            "can_edit": access.can_write_unit(request.user, unit),
             "managers": selectors.unit_managers(unit=unit) if is_coordinator else None,
             "invitations": (
                 selectors.pending_invitations(municipality=unit.municipality, unit=unit)
