@@ -339,6 +339,8 @@ DATE_INPUT_FORMATS = ["%Y-%m-%d"]
 FORMAT_MODULE_PATH = ["jarfalla.formats"]
 
 # --- Static files ---------------------------------------------------------------------------
+# Generated files (routine PDFs); served only through views that check access, never as /media/.
+MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("units.urls")),
     path("", include("rollout.urls")),
     path("", include("training.urls")),
+    path("", include("routines.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

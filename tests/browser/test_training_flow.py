@@ -23,8 +23,9 @@ pytestmark = pytest.mark.browser
 
 def invitation(index: int) -> icalendar.cal.Component:
     message = mail.outbox[index]
+    assert isinstance(message, mail.EmailMultiAlternatives)
     content = next(
-        c for c, mimetype in message.alternatives if mimetype.startswith("text/calendar")
+        str(c) for c, mimetype in message.alternatives if mimetype.startswith("text/calendar")
     )
     return icalendar.Calendar.from_ical(content).walk("VEVENT")[0]
 

@@ -1,0 +1,290 @@
+"""Step 3: templates, versions with optimistic locking, approval by both roles, implementation,
+safe formatting, comparison and the PDF."""
+
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from rollout import services as engine
+from rollout.models import Rollout, Step, StepState, StepStatus, TimelineEvent
+from routines import pdf, services
+from routines.models import ReferenceEntry, Routine, RoutineStatus
+from routines.text import diff, render
+from units.models import Unit, User
+
+
+@pytest.fixture
+def rollout(coordinator: User, unit_a: Unit) -> Rollout:
+    rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+    for step in (Step.WEB_COURSE, Step.TRAINING):
+        engine.step_complete(actor=coordinator, rollout=rollout, step=step)
+    return rollout
+
+
+@pytest.fixture
+def routine(rollout: Rollout, manager_a: User) -> Routine:
+    return services.routine_start(actor=manager_a, rollout=rollout)
+
+
+def sections_of(routine: Routine) -> dict[str, str]:
+    return dict(routine.versions.get(number=routine.current_version).sections)
+
+
+def approve_both(routine: Routine, manager: User, coordinator: User) -> None:
+    services.routine_send_for_review(actor=manager, routine=routine)
+    services.routine_approve(
+        actor=manager, routine=routine, version=routine.current_version, as_coordinator=False
+    )
+    services.routine_approve(
+        actor=coordinator, routine=routine, version=routine.current_version, as_coordinator=True
+    )
+
+
+@pytest.mark.django_db
+def test_template_follows_the_duty_to_report(
+    rollout: Rollout, manager_a: User, coordinator: User, unit_b: Unit
+) -> None:
+    routine = services.routine_start(actor=manager_a, rollout=rollout)
+    assert routine.template is not None
+    assert routine.template.for_duty_to_report is True
+    assert "skyldig att genast anmäla" in sections_of(routine)["report"]
+    unit_b.duty_to_report = False
+    unit_b.save()
+    other = engine.rollout_start(actor=coordinator, unit=unit_b)
+    for step in (Step.WEB_COURSE, Step.TRAINING):
+        engine.step_complete(actor=coordinator, rollout=other, step=step)
+    association = services.routine_start(actor=coordinator, rollout=other)
+    assert association.template is not None
+    assert association.template.for_duty_to_report is False
+    assert "uppmanas att anmäla" in sections_of(association)["report"]
+
+
+@pytest.mark.django_db
+def test_every_save_is_a_version_and_a_stale_save_is_refused(
+    routine: Routine, manager_a: User, coordinator: User
+) -> None:
+    base = routine.current_version
+    mine = sections_of(routine) | {"signs": "Manager's text"}
+    theirs = sections_of(routine) | {"consult": "Coordinator's text"}
+    services.routine_save(actor=coordinator, routine=routine, base_version=base, sections=theirs)
+    with pytest.raises(services.RoutineConflict) as conflict:
+        services.routine_save(actor=manager_a, routine=routine, base_version=base, sections=mine)
+    assert conflict.value.current.number == base + 1
+    routine.refresh_from_db()
+    assert routine.current_version == base + 1
+    assert sections_of(routine)["consult"] == "Coordinator's text"  # the newer save survived
+    # Building on the newer version works and keeps both changes.
+    services.routine_save(
+        actor=manager_a,
+        routine=routine,
+        base_version=base + 1,
+        sections=theirs | {"signs": "Manager's text"},
+    )
+    routine.refresh_from_db()
+    merged = sections_of(routine)
+    assert (merged["signs"], merged["consult"], routine.current_version) == (
+        "Manager's text",
+        "Coordinator's text",
+        base + 2,
+    )
+
+
+@pytest.mark.django_db
+def test_both_must_approve_the_current_version(
+    routine: Routine, manager_a: User, coordinator: User
+) -> None:
+    services.routine_send_for_review(actor=manager_a, routine=routine)
+    services.routine_approve(actor=manager_a, routine=routine, version=1, as_coordinator=False)
+    routine.refresh_from_db()
+    assert routine.status == RoutineStatus.REVIEW
+    services.routine_save(
+        actor=manager_a,
+        routine=routine,
+        base_version=1,
+        sections=sections_of(routine) | {"review": "Varje år i maj."},
+    )
+    routine.refresh_from_db()
+    assert routine.status == RoutineStatus.DRAFT
+    services.routine_send_for_review(actor=manager_a, routine=routine)
+    with pytest.raises(engine.RolloutError, match="den senaste är version 2"):
+        services.routine_approve(actor=coordinator, routine=routine, version=1, as_coordinator=True)
+    services.routine_approve(actor=coordinator, routine=routine, version=2, as_coordinator=True)
+    routine.refresh_from_db()
+    assert routine.status == RoutineStatus.REVIEW  # the manager approved version 1, not 2
+    services.routine_approve(actor=manager_a, routine=routine, version=2, as_coordinator=False)
+    routine.refresh_from_db()
+    assert routine.status == RoutineStatus.APPROVED
+
+
+@pytest.mark.django_db
+def test_implementation_needs_approval_and_completes_step_3(
+    routine: Routine, manager_a: User, coordinator: User, rollout: Rollout
+) -> None:
+    today = timezone.localdate()
+    with pytest.raises(engine.RolloutError, match="godkänd av både"):
+        services.routine_implement(
+            actor=manager_a,
+            routine=routine,
+            implemented_on=today,
+            business_plan_location="VP 2027, 4.2",
+            staff_informed_on=today,
+        )
+    approve_both(routine, manager_a, coordinator)
+    assert services.routine_implement(
+        actor=manager_a,
+        routine=routine,
+        implemented_on=today,
+        business_plan_location="VP 2027, 4.2",
+        staff_informed_on=today,
+    )
+    assert StepState.objects.get(rollout=rollout, step=Step.ROUTINES).status == StepStatus.DONE
+    assert (
+        StepState.objects.get(rollout=rollout, step=Step.FOLLOW_UP).status == StepStatus.IN_PROGRESS
+    )
+    with pytest.raises(engine.RolloutError, match="Påbörja en ny version"):
+        services.routine_save(
+            actor=manager_a,
+            routine=routine,
+            base_version=routine.current_version,
+            sections=sections_of(routine),
+        )
+    services.routine_revise(actor=manager_a, routine=routine)
+    routine.refresh_from_db()
+    assert routine.status == RoutineStatus.DRAFT
+
+
+def test_formatting_is_safe_and_simple() -> None:
+    html = render(
+        "Hej <script>alert(1)</script> **viktigt**\n\n- ett\n- två\n\n1. först\n2. sedan\n\n<img src=http://x.example/a.png>"
+    )
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "<img" not in html
+    assert "<strong>viktigt</strong>" in html
+    assert "<ul><li>ett</li><li>två</li></ul>" in html
+    assert "<ol><li>först</li><li>sedan</li></ol>" in html
+    assert (
+        render("Ring [[socialtjanst]] eller [[okand]]", {"socialtjanst": "08-123 <b>"})
+        == "<p>Ring 08-123 &lt;b&gt; eller [[okand]]</p>"
+    )
+
+
+def test_comparison_marks_removed_and_added_words_in_text_too() -> None:
+    html = diff("Ring socialtjänsten direkt", "Ring socialjouren direkt <b>")
+    assert "<del>" in html
+    assert "<ins>" in html
+    assert "[borttaget: </span>socialtjänsten" in html
+    assert "[tillagt: </span>socialjouren" in html
+    assert "&lt;b&gt;" in html
+
+
+@pytest.mark.django_db
+def test_pdf_contains_the_routine_with_reference_data_and_is_cached(
+    routine: Routine, manager_a: User, coordinator: User, unit_a: Unit, settings, tmp_path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    services.references_ensure_defaults(municipality=unit_a.municipality)
+    ReferenceEntry.objects.filter(municipality=unit_a.municipality, key="socialtjanst").update(
+        value="08-580 000 00"
+    )
+    approve_both(routine, manager_a, coordinator)
+    version = routine.versions.get(number=routine.current_version)
+    content = pdf.build_pdf(version)
+    reader = PdfReader(io.BytesIO(content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Rutin mot hedersrelaterat våld och förtryck" in text
+    assert unit_a.name in text
+    assert "08-580 000 00" in text
+    assert "Sida 1 av" in text
+    assert reader.metadata is not None
+    assert "/StructTreeRoot" in reader.root_object  # tagged PDF
+    assert pdf.cached_pdf(version) == content
+    assert (tmp_path / pdf.cache_name(version)).exists()
+
+
+@pytest.mark.django_db
+def test_pdf_download_and_print_page(
+    client: Client, routine: Routine, manager_a: User, unit_a: Unit, settings, tmp_path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(manager_a)
+    response = client.get(reverse("routines:pdf", args=[unit_a.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    page = client.get(reverse("routines:document", args=[unit_a.pk])).content.decode()
+    assert '<html lang="sv">' in page
+    assert "Så agerar du, steg för steg" in page
+
+
+@pytest.mark.django_db
+def test_conflict_in_the_edit_form_keeps_both_texts(
+    client: Client, routine: Routine, manager_a: User, coordinator: User, unit_a: Unit
+) -> None:
+    url = reverse("routines:edit", args=[unit_a.pk])
+    base = sections_of(routine)
+    other = Client()
+    other.force_login(coordinator)
+    other.post(url, base | {"base_version": "1", "consult": "Ring samordnaren först."})
+    client.force_login(manager_a)
+    response = client.post(url, base | {"base_version": "1", "signs": "Mina nya tecken."})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Någon annan sparade version 2" in html
+    assert "Ring samordnaren först." in html  # their change, shown
+    assert "Mina nya tecken." in html  # my text, kept in the form
+    assert 'name="base_version" value="2"' in html
+    routine.refresh_from_db()
+    assert routine.current_version == 2
+    saved = client.post(
+        url,
+        base
+        | {"base_version": "2", "signs": "Mina nya tecken.", "consult": "Ring samordnaren först."},
+    )
+    assert saved.status_code == 302
+    routine.refresh_from_db()
+    final = sections_of(routine)
+    assert (final["signs"], final["consult"]) == ("Mina nya tecken.", "Ring samordnaren först.")
+    assert TimelineEvent.objects.filter(kind="routine.saved").count() == 2
+
+
+@pytest.mark.django_db
+def test_personal_data_in_a_section_is_refused(
+    client: Client, routine: Routine, manager_a: User, unit_a: Unit
+) -> None:
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("routines:edit", args=[unit_a.pk]),
+        sections_of(routine) | {"base_version": "1", "actions": "Som med eleven 811218-9876"},
+    )
+    assert "personnummer" in response.content.decode()
+    routine.refresh_from_db()
+    assert routine.current_version == 1
+
+
+@pytest.mark.django_db
+def test_published_example_is_shown_to_units_of_the_same_sector(
+    client: Client,
+    routine: Routine,
+    manager_a: User,
+    manager_b: User,
+    coordinator: User,
+    unit_a: Unit,
+    unit_b: Unit,
+) -> None:
+    approve_both(routine, manager_a, coordinator)
+    services.routine_publish(actor=coordinator, routine=routine, published=True)
+    unit_b.sector = unit_a.sector
+    unit_b.save()
+    client.force_login(manager_b)
+    page = client.get(reverse("routines:routine", args=[unit_b.pk])).content.decode()
+    assert "Exempel från enheter i samma sektor" in page
+    assert client.get(reverse("routines:example", args=[routine.pk])).status_code == 200
+    client.force_login(coordinator)
+    services.routine_publish(actor=coordinator, routine=routine, published=False)
+    client.force_login(manager_b)
+    assert client.get(reverse("routines:example", args=[routine.pk])).status_code == 404
