@@ -110,8 +110,14 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
                 "implement_routine", _("För in rutinen i verksamhetsplanen"), Role.MANAGER, step
             )
         return NextAction("write_routine", _("Skriv rutinen"), Role.MANAGER, step)
-    # Step 4: one follow-up per offset, counted from the day step 3 was completed.
-    implemented = snapshot.steps.get(Step.ROUTINES, StepSnapshot()).completed_on
+    # Step 4: one follow-up per offset, counted from the day the routine was implemented (as
+    # step 3 reports it), or else from the day step 3 was completed.
+    reported = snapshot.facts.get(Step.ROUTINES, {}).get("implemented_on")
+    implemented = (
+        reported
+        if isinstance(reported, dt.date)
+        else snapshot.steps.get(Step.ROUTINES, StepSnapshot()).completed_on
+    )
     held = int(facts.get("held", 0) or 0)  # type: ignore[call-overload]
     offsets = snapshot.followup_offsets_months
     if held >= len(offsets):

@@ -15,10 +15,11 @@ def routine_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
             "started": True,
             "awaiting_approval": status == RoutineStatus.REVIEW,
             "approved": status == RoutineStatus.APPROVED,
+            "implemented_on": implemented_on,
         }
-        for rollout_id, status in Routine.objects.filter(
+        for rollout_id, status, implemented_on in Routine.objects.filter(
             rollout__in=[r.pk for r in rollouts]
-        ).values_list("rollout_id", "status")
+        ).values_list("rollout_id", "status", "implemented_on")
     }
 
 

@@ -140,6 +140,21 @@ def test_rollout_status_decides_first(status: str, code: str | None) -> None:
     assert (action.code if action else None) == code
 
 
+def test_follow_ups_count_from_the_reported_implementation_date() -> None:
+    action = next_action(
+        snap(
+            DONE,
+            DONE,
+            DONE,
+            IN_PROGRESS,
+            completed3=dt.date(2026, 11, 27),
+            facts={3: {"implemented_on": dt.date(2026, 11, 20)}},
+        )
+    )
+    assert action is not None
+    assert action.due == dt.date(2027, 5, 20)
+
+
 def test_add_months_clamps_to_month_end() -> None:
     assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
     assert add_months(dt.date(2027, 8, 31), 6) == dt.date(2028, 2, 29)
