@@ -16,15 +16,18 @@ apps write rollout.TimelineEvent (a unit's timeline is its audit trail). A refus
 write neither; a successful POST must write to the trail its row names (`Spec.trail`).
 """
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.db.models import Model
 from django.http.response import HttpResponseBase
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -32,7 +35,7 @@ from rollout import services as rollout_services
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus, TimelineEvent
 from tests.factories import DEFAULT_PASSWORD, UnitFactory, make_manager, make_observer
 from training import services as training_services
-from training.models import CourseMode
+from training.models import CalendarFeed, CourseMode, SessionStatus, Theme, TrainingSession
 from units import services
 from units.models import (
     AuditEvent,
@@ -238,6 +241,28 @@ def token_kwargs(world: World, target: str) -> dict[str, Any]:
     return {"token": world.tokens[target]}
 
 
+def session_kwargs(world: World, target: str) -> dict[str, Any]:
+    """The unit's one training session (made by the row's setup)."""
+    session = TrainingSession.objects.get(rollout__unit=world.unit(target))
+    return {"pk": session.rollout.unit_id, "session_pk": session.pk}
+
+
+def first_theme(municipality: Municipality) -> Theme:
+    theme = Theme.objects.filter(municipality=municipality).order_by("position", "pk").first()
+    assert theme is not None, f"{municipality}: no themes (run themes_ensure_defaults first)"
+    return theme
+
+
+def theme_kwargs(world: World, target: str) -> dict[str, Any]:
+    municipality = world.municipality(target)
+    return {"municipality_pk": municipality.pk, "theme_pk": first_theme(municipality).pk}
+
+
+def feed_kwargs(world: World, target: str) -> dict[str, Any]:
+    """The coordinator's private calendar address (made by the row's setup)."""
+    return {"token": CalendarFeed.objects.get(user=world.users["coordinator"]).token}
+
+
 def no_data(world: World, target: str) -> dict[str, Any]:
     return {}
 
@@ -306,12 +331,83 @@ def web_course_report_form(world: World, target: str) -> dict[str, Any]:
     }
 
 
+def in_days(days: int, hour: int) -> dt.datetime:
+    """A whole hour `days` from today, local (Stockholm) time."""
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def theme_pks(world: World, target: str, count: int = 2) -> list[int]:
+    municipality = world.unit(target).municipality
+    themes = Theme.objects.filter(municipality=municipality, is_active=True).order_by("position")
+    return list(themes.values_list("pk", flat=True)[:count])
+
+
+def wish_form(world: World, target: str) -> dict[str, Any]:
+    """training.forms.WishForm: the unit's wishes for step 2."""
+    return {
+        "themes": theme_pks(world, target),
+        "suggested_dates": "tisdagar efter 15",
+        "note": "",
+    }
+
+
+def booking_form(world: World, target: str) -> dict[str, Any]:
+    """training.forms.SessionForm without warnings: in 5 days, 18 of the unit's 20, led by a
+    coordinator of the municipality (a choice for the superuser too), no clash for the leader."""
+    when = in_days(5, hour=9)
+    return {
+        "date": when.date().isoformat(),
+        "time": when.strftime("%H:%M"),
+        "duration_minutes": 120,
+        "place": "Personalrummet",
+        "video_url": "",
+        "themes": theme_pks(world, target),
+        "expected_participants": 18,
+        "leader": coordinator_of(world, target).pk,
+        "confirm": "",
+    }
+
+
+def held_form(world: World, target: str) -> dict[str, Any]:
+    """training.forms.HeldForm: counts and a group rating only."""
+    return {"participants": 15, "exercises": "Fallövningar i grupp", "rating": 4, "notes": ""}
+
+
+def new_theme_form(world: World, target: str) -> dict[str, Any]:
+    return {
+        "name": "Nätverk och sociala medier",
+        "description": "Kontroll via telefon och nätet.",
+        "is_active": "on",
+    }
+
+
+def theme_form(world: World, target: str) -> dict[str, Any]:
+    return {
+        "name": "Begrepp och ideologi",
+        "description": "Hedersnormer och kollektiv kontroll.",
+        "is_active": "on",
+    }
+
+
 def unit_page(world: World, target: str) -> str:
     return reverse("units:detail", kwargs={"pk": world.unit(target).pk})
 
 
 def web_course_page(world: World, target: str) -> str:
     return reverse("training:web_course", kwargs={"pk": world.unit(target).pk})
+
+
+def targeted_page(world: World, target: str) -> str:
+    return reverse("training:targeted", kwargs={"pk": world.unit(target).pk})
+
+
+def themes_page(world: World, target: str) -> str:
+    return reverse("training:themes", kwargs={"municipality_pk": world.municipality(target).pk})
+
+
+def feed_settings_page(world: World, target: str) -> str:
+    return reverse("training:calendar_feed_settings")
 
 
 # --- Preparing a target before the request ----------------------------------------------------
@@ -372,6 +468,93 @@ def web_course_at_threshold(world: World, target: str) -> Rollout:
     return rollout
 
 
+def training_rollout(world: World, target: str) -> Rollout:
+    """Step 1 closed by the coordinator: step 2 (targeted training) in progress, the municipality's
+    default themes in place."""
+    rollout = active_rollout(world, target)
+    rollout_services.step_complete(
+        actor=coordinator_of(world, target), rollout=rollout, step=Step.WEB_COURSE
+    )
+    training_services.themes_ensure_defaults(municipality=world.unit(target).municipality)
+    return rollout
+
+
+def book_session(
+    world: World,
+    target: str,
+    rollout: Rollout,
+    *,
+    starts_at: dt.datetime,
+    leader: User | None = None,
+) -> TrainingSession:
+    """Booked by the municipality's coordinator, as the booking page would."""
+    coordinator = coordinator_of(world, target)
+    return training_services.session_book(
+        actor=coordinator,
+        rollout=rollout,
+        starts_at=starts_at,
+        duration_minutes=120,
+        place="Personalrummet",
+        video_url="",
+        themes=Theme.objects.filter(pk__in=theme_pks(world, target)),
+        expected_participants=18,
+        leader=leader or coordinator,
+    )
+
+
+def move_to(session: TrainingSession, starts_at: dt.datetime) -> TrainingSession:
+    """Booking in the past is refused, so a past session is booked ahead and then moved back."""
+    TrainingSession.objects.filter(pk=session.pk).update(starts_at=starts_at)
+    session.refresh_from_db()
+    return session
+
+
+def booked_session(world: World, target: str) -> TrainingSession:
+    """Step 2 in progress, one session booked 3 days ahead."""
+    return book_session(
+        world, target, training_rollout(world, target), starts_at=in_days(3, hour=13)
+    )
+
+
+def past_session(world: World, target: str) -> TrainingSession:
+    """A booked session that started two days ago: it can be registered as held."""
+    return move_to(booked_session(world, target), timezone.now() - dt.timedelta(days=2))
+
+
+def held_session(world: World, target: str) -> TrainingSession:
+    """A session registered as held by the coordinator: step 2 may be closed."""
+    return training_services.session_record_held(
+        actor=coordinator_of(world, target),
+        session=past_session(world, target),
+        participants=15,
+        exercises="Fallövningar i grupp",
+        rating=4,
+        notes="",
+    )
+
+
+def themes_of(world: World, target: str) -> None:
+    training_services.themes_ensure_defaults(municipality=world.municipality(target))
+
+
+def this_monday() -> dt.date:
+    today = timezone.localdate()
+    return today - dt.timedelta(days=today.weekday())
+
+
+def sessions_this_week(world: World, target: str) -> None:
+    """One session in each of units A, B and X on Monday of the current ISO week (target-less)."""
+    monday = timezone.make_aware(dt.datetime.combine(this_monday(), dt.time(10)))
+    for unit in UNITS:
+        move_to(booked_session(world, unit), monday)
+
+
+def coordinator_feed(world: World, target: str) -> CalendarFeed:
+    """A session in unit A and the coordinator's private calendar address (target-less)."""
+    booked_session(world, "unit_a")
+    return training_services.calendar_feed_renew(user=world.users["coordinator"])
+
+
 # --- The expectations -------------------------------------------------------------------------
 
 LOGIN: Literal["login"] = "login"  # 302 to the login page with ?next=
@@ -407,10 +590,13 @@ class Spec:
     allowed: tuple[str, ...] | None = ("GET",)
     # Where a successful POST records what it did (AUDIT or TIMELINE); None: it records nothing.
     trail: Trail | None = AUDIT
-    # Run before the request (and before the trails are counted), for every persona alike.
+    # Run before the request (and before the trails are counted), for every persona alike; also
+    # for a target-less row (target "-"), which may prepare what its URL needs.
     setup: Setup = nothing
     # Where a successful POST (302) sends the person; None: not checked beyond "not the login".
     success_url: Callable[[World, str], str] | None = None
+    # The media type of every 200 (e.g. "text/calendar"); None: not checked.
+    content_type: str | None = None
 
 
 # Read a table row as: persona → (answer for target 1, target 2, …). 302 is the redirect after a
@@ -873,6 +1059,236 @@ EXPECTATIONS: dict[str, Spec] = {
         "superuser":         (302,   302,   302),
     }}, kwargs=unit_kwargs, allowed=("POST",), trail=TIMELINE, setup=web_course_at_threshold,
        success_url=unit_page),
+    # --- Step 2, targeted training (training/urls.py) ---
+    # The page and a session's calendar file are read by everyone who sees the unit; the unit's
+    # wishes (POST on the page) are a write to the unit: its manager and the coordinator, 403 for
+    # the observer. Booking, changing, cancelling and registering sessions, and closing the step,
+    # are the coordinator's (access.get_unit_for_coordinator): 403 for the unit's manager and the
+    # observer. Every success writes a timeline event and goes back to the step 2 page (closing the
+    # step: the unit page).
+    "training:targeted": Spec(UNITS, {  # step 2 in progress
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (200,   404,   404),
+            "manager_b":         (404,   200,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (200,   200,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {  # the unit's wishes: themes and suggested dates
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (302,   404,   404),
+            "manager_b":         (404,   302,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=unit_kwargs, data=wish_form, allowed=("GET", "POST"), trail=TIMELINE,
+       setup=training_rollout, success_url=targeted_page),
+    "training:targeted_complete": Spec(UNITS, {"POST": {  # a session registered as held
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (403,   404,   404),
+        "manager_b":         (404,   403,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=TIMELINE, setup=held_session,
+       success_url=unit_page),
+    "training:session_book": Spec(UNITS, {  # step 2 in progress; GET: the booking form
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=unit_kwargs, data=booking_form, allowed=("GET", "POST"), trail=TIMELINE,
+       setup=training_rollout, success_url=targeted_page),
+    "training:session_edit": Spec(UNITS, {  # a session booked 3 days ahead; POST: 5 days ahead
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=session_kwargs, data=booking_form, allowed=("GET", "POST"), trail=TIMELINE,
+       setup=booked_session, success_url=targeted_page),
+    "training:session_cancel": Spec(UNITS, {  # a session booked 3 days ahead; GET: the reason form
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=session_kwargs, data=reason_form, allowed=("GET", "POST"), trail=TIMELINE,
+       setup=booked_session, success_url=targeted_page),
+    "training:session_held": Spec(UNITS, {  # a booked session that began 2 days ago
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=session_kwargs, data=held_form, allowed=("GET", "POST"), trail=TIMELINE,
+       setup=past_session, success_url=targeted_page),
+    "training:session_ics": Spec(UNITS, {"GET": {  # a booked session; everyone who sees the unit
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (200,   404,   404),
+        "manager_b":         (404,   200,   404),
+        "coordinator":       (200,   200,   404),
+        "other_coordinator": (404,   404,   200),
+        "observer":          (200,   200,   404),
+        "superuser":         (200,   200,   200),
+    }}, kwargs=session_kwargs, setup=booked_session, content_type="text/calendar"),
+    # The sessions of this ISO week in the units the person sees (which ones:
+    # test_week_lists_exactly_the_sessions_of_visible_units).
+    "training:week": Spec(NONE, {"GET": {  # a session in each of units A, B and X this week
+        "anonymous":         (LOGIN,),
+        "manager_a":         (200,),
+        "manager_b":         (200,),
+        "coordinator":       (200,),
+        "other_coordinator": (200,),
+        "observer":          (200,),
+        "superuser":         (200,),
+    }}, setup=sessions_this_week),
+    # The theme catalogue is the municipality's (access.get_rw_municipality_for_user): managers see
+    # no municipality pages (404), the observer reads but may not change it (403). A saved theme is
+    # a change to the municipality, so it goes to the audit log (theme.created / theme.changed).
+    "training:themes": Spec(MUNICIPALITIES, {  # POST: a new theme
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (302,           404),
+            "other_coordinator": (404,           302),
+            "observer":          (403,           404),
+            "superuser":         (302,           302),
+        },
+    }, kwargs=municipality_kwargs, data=new_theme_form, allowed=("GET", "POST"), trail=AUDIT,
+       success_url=themes_page),
+    "training:theme_edit": Spec(MUNICIPALITIES, {  # the first default theme of the municipality
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (302,           404),
+            "other_coordinator": (404,           302),
+            "observer":          (403,           404),
+            "superuser":         (302,           302),
+        },
+    }, kwargs=theme_kwargs, data=theme_form, allowed=("GET", "POST"), trail=AUDIT,
+       setup=themes_of, success_url=themes_page),
+    # A coordinator's (or superuser's) own private calendar address; anyone else is refused (403).
+    # Creating or replacing the address writes to neither trail (services.calendar_feed_renew);
+    # the new address: test_calendar_feed_renewal_retires_the_old_address.
+    "training:calendar_feed_settings": Spec(NONE, {
+        "GET": {
+            "anonymous":         (LOGIN,),
+            "manager_a":         (403,),
+            "manager_b":         (403,),
+            "coordinator":       (200,),
+            "other_coordinator": (200,),
+            "observer":          (403,),
+            "superuser":         (200,),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,),
+            "manager_a":         (403,),
+            "manager_b":         (403,),
+            "coordinator":       (302,),
+            "other_coordinator": (302,),
+            "observer":          (403,),
+            "superuser":         (302,),
+        },
+    }, allowed=("GET", "POST"), trail=None, success_url=feed_settings_page),
+    # Public: the token in the address is the only credential, so whoever holds the coordinator's
+    # address gets the feed, logged in or not. An unknown token: test_calendar_feed_unknown_token_*.
+    "training:calendar_feed": Spec(NONE, {"GET": {  # the coordinator's address; a session in A
+        "anonymous":         (200,),
+        "manager_a":         (200,),
+        "manager_b":         (200,),
+        "coordinator":       (200,),
+        "other_coordinator": (200,),
+        "observer":          (200,),
+        "superuser":         (200,),
+    }}, kwargs=feed_kwargs, setup=coordinator_feed, content_type="text/calendar"),
 }
 # fmt: on
 
@@ -932,8 +1348,7 @@ def test_permission_matrix(
     expected: Expected,
 ) -> None:
     spec = EXPECTATIONS[name]
-    if target != "-":
-        spec.setup(world, target)
+    spec.setup(world, target)
     url = reverse(name, kwargs=spec.kwargs(world, target))
     data = spec.data(world, target) if method == "POST" else {}
     log_in(client, world, persona)
@@ -943,6 +1358,9 @@ def test_permission_matrix(
 
     label = f"{method} {url} as {persona}"
     check(response, expected, label)
+    if expected == 200 and spec.content_type is not None:
+        media_type = response["Content-Type"].split(";")[0].strip()
+        assert media_type == spec.content_type, f"{label}: {response['Content-Type']}"
     after = trail_counts()
     written = {trail: after[trail] - before[trail] for trail in after}
     if expected in (LOGIN, 403, 404, 410) or method == "GET":
@@ -997,8 +1415,7 @@ def test_wrong_method_is_405(client: Client, world: World, name: str) -> None:
     assert spec.allowed is not None
     assert set(spec.expect) == set(spec.allowed), f"{name}: expectations for every allowed method"
     target = spec.targets[0]
-    if target != "-":
-        spec.setup(world, target)
+    spec.setup(world, target)
     url = reverse(name, kwargs=spec.kwargs(world, target))
     # The superuser may do everything, so only the method can be the reason for a refusal.
     client.force_login(world.users["superuser"])
@@ -1077,6 +1494,69 @@ def test_sector_toggle_refuses_a_sector_of_another_municipality(
     assert sector.is_active
 
 
+# A session's pages and the form each accepts (the calendar file: GET only).
+SESSION_PAGES: dict[str, Filler | None] = {
+    "training:session_edit": booking_form,
+    "training:session_cancel": reason_form,
+    "training:session_held": held_form,
+    "training:session_ics": None,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", sorted(SESSION_PAGES))
+@pytest.mark.parametrize(
+    ("persona", "in_unit", "session_of"),
+    [
+        ("coordinator", "unit_a", "unit_b"),  # same municipality, another unit
+        ("coordinator", "unit_a", "unit_x"),  # another municipality
+        ("superuser", "unit_a", "unit_b"),
+    ],
+)
+def test_session_pages_refuse_a_session_of_another_unit(
+    client: Client, world: World, page: str, persona: str, in_unit: str, session_of: str
+) -> None:
+    training_rollout(world, in_unit)
+    session = booked_session(world, session_of)
+    log_in(client, world, persona)
+    url = reverse(page, kwargs={"pk": world.unit(in_unit).pk, "session_pk": session.pk})
+    before = trail_counts()
+    assert client.get(url).status_code == 404
+    form = SESSION_PAGES[page]
+    if form is not None:
+        assert client.post(url, form(world, in_unit)).status_code == 404
+    assert trail_counts() == before
+    session.refresh_from_db()
+    assert session.status == SessionStatus.BOOKED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "in_municipality", "theme_of"),
+    [
+        ("coordinator", "municipality_a", "municipality_x"),
+        ("other_coordinator", "municipality_x", "municipality_a"),
+        ("superuser", "municipality_a", "municipality_x"),
+    ],
+)
+def test_theme_edit_refuses_a_theme_of_another_municipality(
+    client: Client, world: World, persona: str, in_municipality: str, theme_of: str
+) -> None:
+    themes_of(world, in_municipality)
+    themes_of(world, theme_of)
+    theme = first_theme(world.municipality(theme_of))
+    log_in(client, world, persona)
+    url = reverse(
+        "training:theme_edit",
+        kwargs={"municipality_pk": world.municipality(in_municipality).pk, "theme_pk": theme.pk},
+    )
+    assert client.get(url).status_code == 404
+    assert client.post(url, theme_form(world, in_municipality)).status_code == 404
+    theme.refresh_from_db()
+    assert theme.name != theme_form(world, in_municipality)["name"]
+    assert not AuditEvent.objects.filter(action__startswith="theme.").exists()
+
+
 # --- What the unit list shows -----------------------------------------------------------------
 
 VISIBLE_UNITS = {
@@ -1111,6 +1591,26 @@ def test_unit_list_shows_exactly_the_visible_units(
 @pytest.mark.django_db
 def test_unit_list_redirects_anonymous_to_login(client: Client) -> None:
     check(client.get(reverse("units:list")), LOGIN, "GET units:list as anonymous")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", sorted(VISIBLE_UNITS))
+def test_week_lists_exactly_the_sessions_of_visible_units(
+    client: Client, world: World, persona: str
+) -> None:
+    sessions_this_week(world, "-")
+    log_in(client, world, persona)
+    response = client.get(reverse("training:week"))
+    assert response.status_code == 200
+    assert response.context["monday"] == this_monday()
+    shown = {session.rollout.unit_id for session in response.context["sessions"]}
+    expected = VISIBLE_UNITS[persona]
+    assert shown == {world.unit(target).pk for target in expected}
+    html = response.content.decode()
+    for target in UNITS:
+        unit = world.unit(target)
+        link = reverse("training:targeted", kwargs={"pk": unit.pk})
+        assert (f'href="{link}"' in html) == (target in expected), f"{persona}: {link}"
 
 
 # A request once logged in (superuser or coordinator, the most): the session's user; allauth's
@@ -1246,6 +1746,102 @@ def test_rollout_pages_query_count_does_not_grow_with_history(
     assert len(long) == len(short), (
         f"{page} as {persona}: {len(short)} queries with a short history, {len(long)} with a long"
     )
+
+
+# --- Step 2: the page does not grow with the sessions -----------------------------------------
+
+
+def add_sessions(world: World, target: str, rollout: Rollout, count: int) -> None:
+    """`count` more sessions, one a day from 4 days ahead, led in turn by the coordinator and the
+    superuser; every third one began in the past and is registered as held."""
+    coordinator = coordinator_of(world, target)
+    first = TrainingSession.objects.filter(rollout=rollout).count()
+    for i in range(first, first + count):
+        session = book_session(
+            world,
+            target,
+            rollout,
+            starts_at=in_days(4 + i, hour=9 + i % 8),
+            leader=(coordinator, world.users["superuser"])[i % 2],
+        )
+        if i % 3 == 2:
+            move_to(session, timezone.now() - dt.timedelta(days=i))
+            training_services.session_record_held(
+                actor=coordinator,
+                session=session,
+                participants=12,
+                exercises="",
+                rating=i % 5 + 1,
+                notes="",
+            )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["manager_a", "coordinator", "observer", "superuser"])
+def test_targeted_page_query_count_does_not_grow_with_sessions(
+    client: Client, world: World, persona: str, django_assert_num_queries: Any
+) -> None:
+    rollout = training_rollout(world, "unit_a")
+    add_sessions(world, "unit_a", rollout, 1)
+    training_services.wish_save(
+        actor=manager_of(world, "unit_a"),
+        rollout=rollout,
+        themes=Theme.objects.filter(pk__in=theme_pks(world, "unit_a")),
+        suggested_dates="tisdagar efter 15",
+        note="",
+    )
+    url = reverse("training:targeted", kwargs={"pk": rollout.unit_id})
+    log_in(client, world, persona)
+    client.get(url)  # the first request after login also records the session
+
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    add_sessions(world, "unit_a", rollout, 7)
+    with django_assert_num_queries(len(one)):  # the same number with 8 sessions as with 1
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert len(response.context["sessions"]) == 8
+    assert response.content.decode().count('<li class="list-group-item">') == 8
+
+
+# --- Step 2: the private calendar feed --------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_calendar_feed_unknown_token_is_404(client: Client, world: World, persona: str) -> None:
+    coordinator_feed(world, "-")  # a real address exists; a made-up one still finds nothing
+    log_in(client, world, persona)
+    for token in ("okand-adress", CalendarFeed.objects.get().token[:-1]):
+        url = reverse("training:calendar_feed", kwargs={"token": token})
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.django_db
+def test_calendar_feed_renewal_retires_the_old_address(client: Client, world: World) -> None:
+    coordinator = world.users["coordinator"]
+    old = coordinator_feed(world, "-").token
+    client.force_login(coordinator)
+
+    response = client.post(reverse("training:calendar_feed_settings"))
+
+    assert response.status_code == 302
+    new = CalendarFeed.objects.get(user=coordinator).token
+    assert new != old
+    client.logout()  # the address alone is the credential
+    assert client.get(reverse("training:calendar_feed", kwargs={"token": old})).status_code == 404
+    feed = client.get(reverse("training:calendar_feed", kwargs={"token": new}))
+    assert feed.status_code == 200
+    assert feed["Content-Type"].startswith("text/calendar")
+    assert b"BEGIN:VEVENT" in feed.content  # the session booked in unit A
+
+
+@pytest.mark.django_db
+def test_calendar_feed_of_a_deactivated_user_is_404(client: Client, world: World) -> None:
+    feed = coordinator_feed(world, "-")
+    User.objects.filter(pk=feed.user_id).update(is_active=False)
+    assert client.get(reverse("training:calendar_feed", args=[feed.token])).status_code == 404
 
 
 # --- The admin (third party, but wired by us) -------------------------------------------------
