@@ -395,7 +395,14 @@ def session_invitation_send(*, session: TrainingSession) -> int:
 @transaction.atomic
 def calendar_feed_renew(*, user: User) -> CalendarFeed:
     """Create the private feed address, or replace it (the old address stops working)."""
-    feed, _created = CalendarFeed.objects.update_or_create(
+    feed, created = CalendarFeed.objects.update_or_create(
         user=user, defaults={"token": secrets.token_urlsafe(32)}
+    )
+    # A new address is a new credential: keep a trace (never the token itself).
+    unit_services.audit_record(
+        actor=user,
+        action="calendar_feed.created" if created else "calendar_feed.renewed",
+        target=feed,
+        municipality=None,
     )
     return feed
