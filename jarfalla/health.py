@@ -58,19 +58,31 @@ def last_worker_heartbeat() -> str | None:
     return value if isinstance(value, str) else None
 
 
-def last_reminder_dispatch() -> str | None:
-    """When the reminder dispatcher last finished a sweep; None until the outbox exists."""
-    return None
+def reminders() -> dict[str, Any]:
+    """The last finished dispatch, and whether it is recent enough (beat runs every 2 minutes)."""
+    from followup import services
+
+    try:
+        run = services.last_dispatch()
+        stuck = services.stuck_reminders().count()
+    except Exception as exc:  # the database check above reports the cause
+        return {"ok": False, "error": type(exc).__name__, "last_dispatch": None}
+    if run is None or run.finished_at is None:
+        # Nothing has run yet (a fresh install): not an error until the first sweep is due.
+        return {"ok": True, "last_dispatch": None, "stuck": stuck}
+    fresh = timezone.now() - run.finished_at <= services.STALE_AFTER
+    return {"ok": fresh, "last_dispatch": run.finished_at.isoformat(), "stuck": stuck}
 
 
 def report() -> tuple[bool, dict[str, Any]]:
     database = check_database()
     broker = check_broker()
-    healthy = bool(database["ok"] and broker["ok"])
+    reminder_state = reminders() if database["ok"] else {"ok": False, "last_dispatch": None}
+    healthy = bool(database["ok"] and broker["ok"] and reminder_state["ok"])
     return healthy, {
         "status": "ok" if healthy else "error",
         "database": database,
         "broker": broker,
         "worker": {"last_heartbeat": last_worker_heartbeat()},
-        "reminders": {"last_dispatch": last_reminder_dispatch()},
+        "reminders": reminder_state,
     }

@@ -186,6 +186,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DIR / "beat-schedule")
 # Interval schedules, never crontab: a DST change can neither skip nor double an interval.
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "jarfalla.heartbeat", "schedule": 60.0},
+    "dispatch-reminders": {"task": "followup.dispatch_reminders", "schedule": 120.0},
 }
 
 # --- E-mail ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ def test_healthy_when_database_and_broker_answer(client: Client, settings) -> No
     assert body["broker"]["ok"] is True
     expected_transport = "redis" if settings.REDIS_URL else "filesystem"
     assert body["broker"]["transport"] == expected_transport
-    assert body["reminders"] == {"last_dispatch": None}
+    assert body["reminders"] == {"ok": True, "last_dispatch": None, "stuck": 0}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -53,3 +53,20 @@ def test_worker_heartbeat_is_reported(client: Client) -> None:
 
 def test_healthz_is_get_only(client: Client) -> None:
     assert client.post("/healthz/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_stale_dispatch_gives_503(client: Client) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from followup.models import DispatchRun
+
+    long_ago = timezone.now() - dt.timedelta(hours=2)
+    DispatchRun.objects.create(started_at=long_ago, finished_at=long_ago)
+    response = client.get("/healthz/")
+    assert response.status_code == 503
+    assert response.json()["reminders"]["ok"] is False
+    DispatchRun.objects.create(started_at=timezone.now(), finished_at=timezone.now())
+    assert client.get("/healthz/").status_code == 200

@@ -1,0 +1,186 @@
+"""The reminder outbox against a real SMTP server: exactly once, nothing lost."""
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection, connections
+from django.utils import timezone
+
+from followup import services
+from followup.models import DispatchRun, Reminder, ReminderStatus
+from tests.conftest import require_service
+from tests.factories import UserFactory
+from units.models import User
+
+
+def remind(user: User, key: str = "followup:1:6", **extra) -> Reminder:
+    reminder, _created = services.schedule(
+        recipient=user,
+        kind=extra.pop("kind", "nudge"),
+        subject_key=key,
+        due_on=extra.pop("due_on", dt.date(2026, 12, 1)),
+        subject="Dags för uppföljning",
+        body="Uppföljningen efter sex månader ska bokas.",
+        **extra,
+    )
+    return reminder
+
+
+@pytest.mark.django_db
+def test_sent_once_with_a_message_id_derived_from_the_row(smtp_server, user: User) -> None:
+    reminder = remind(user)
+    result = services.dispatch()
+    assert (result.sent, result.failed) == (1, 0)
+    assert len(smtp_server.sink.messages) == 1
+    message = smtp_server.sink.messages[0]
+    assert message["To"] == user.email
+    assert message["Message-ID"] == f"<reminder-{reminder.pk}-followup.1.6@127.0.0.1>"
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.SENT
+    assert reminder.sent_at is not None
+    assert services.dispatch().sent == 0  # nothing new
+    assert len(smtp_server.sink.messages) == 1
+
+
+@pytest.mark.django_db
+def test_scheduling_twice_is_harmless(user: User) -> None:
+    first = remind(user)
+    second = remind(user)
+    assert first.pk == second.pk
+    assert Reminder.objects.count() == 1
+    remind(user, due_on=dt.date(2027, 6, 1))  # a different due date is a different reminder
+    assert Reminder.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_server_down_backs_off_and_sends_when_back(smtp_server, user: User) -> None:
+    remind(user)
+    smtp_server.stop()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert services.dispatch().retried == 1
+    row = Reminder.objects.get()
+    assert (row.status, row.attempts) == (ReminderStatus.PENDING, 1)
+    assert row.next_attempt_at == start + dt.timedelta(minutes=2)
+    assert "ConnectionRefusedError" in row.last_error
+    with time_machine.travel(start + dt.timedelta(minutes=1), tick=False):
+        assert services.dispatch().retried == 0  # not due yet
+    with time_machine.travel(start + dt.timedelta(minutes=3), tick=False):
+        services.dispatch()
+    row.refresh_from_db()
+    assert row.next_attempt_at == start + dt.timedelta(minutes=3) + dt.timedelta(minutes=4)
+    smtp_server.start()
+    with time_machine.travel(start + dt.timedelta(minutes=8), tick=False):
+        assert services.dispatch().sent == 1
+    assert len(smtp_server.sink.messages) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (ReminderStatus.SENT, 3, "")
+
+
+@pytest.mark.django_db
+def test_temporary_refusal_is_retried_and_permanent_failure_stops(smtp_server, user: User) -> None:
+    remind(user, key="a")
+    smtp_server.sink.refuse_with = "451 4.3.0 Try again later"
+    assert services.dispatch().retried == 1
+    smtp_server.sink.refuse_with = "550 5.1.1 No such user"
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        assert services.dispatch().failed == 1
+    row = Reminder.objects.get()
+    assert row.status == ReminderStatus.FAILED
+    assert "550" in row.last_error
+    smtp_server.sink.refuse_with = None
+    assert services.retry(reminder=row)
+    assert services.dispatch().sent == 1
+
+
+@pytest.mark.django_db
+def test_gives_up_after_the_attempt_limit(smtp_server, user: User) -> None:
+    remind(user)
+    smtp_server.stop()
+    moment = timezone.now()
+    for _ in range(services.MAX_ATTEMPTS):
+        with time_machine.travel(moment, tick=False):
+            services.dispatch()
+        moment += dt.timedelta(days=1)
+    row = Reminder.objects.get()
+    assert (row.status, row.attempts) == (ReminderStatus.FAILED, services.MAX_ATTEMPTS)
+
+
+@pytest.mark.django_db
+def test_crash_between_claim_and_send_is_reported_not_resent(
+    smtp_server, user: User, client
+) -> None:
+    remind(user)
+    claimed = services._claim(timezone.now())  # the dispatcher dies right after this
+    assert claimed is not None
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=20)):
+        result = services.dispatch()
+        assert (result.sent, result.stuck) == (0, 1)
+        health = client.get("/healthz/").json()
+        assert health["reminders"]["stuck"] == 1
+    assert smtp_server.sink.messages == []
+    assert Reminder.objects.get().status == ReminderStatus.SENDING
+
+
+@pytest.mark.django_db
+def test_command_and_last_dispatch(smtp_server, user: User, capsys) -> None:
+    remind(user)
+    call_command("dispatch_reminders")
+    assert "Skickade 1," in capsys.readouterr().out
+    call_command("dispatch_reminders")
+    assert "Skickade 0," in capsys.readouterr().out
+    run = services.last_dispatch()
+    assert run is not None
+    assert run.sent == 0
+    assert DispatchRun.objects.filter(sent=1).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_at_once_send_every_reminder_exactly_once(smtp_server) -> None:
+    if connection.vendor != "postgresql":
+        require_service("needs PostgreSQL (SKIP LOCKED); set DATABASE_URL")
+    users = [UserFactory.create() for _ in range(5)]
+    for index in range(60):
+        remind(users[index % 5], key=f"k:{index}")
+    results: list[services.DispatchResult] = []
+
+    def worker() -> None:
+        try:
+            results.append(services.dispatch())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(r.sent for r in results) == 60
+    assert len(smtp_server.message_ids) == 60
+    assert len(set(smtp_server.message_ids)) == 60
+    assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_task_runs_in_a_real_worker_through_the_broker(smtp_server, settings) -> None:
+    """The beat entry → broker (Redis in CI) → worker → dispatcher → SMTP, end to end."""
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+
+    from jarfalla.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["dispatch-reminders"]
+    assert entry["task"] == "followup.dispatch_reminders"
+    remind(UserFactory.create())
+    app.conf.task_always_eager = False
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+        app.send_task(entry["task"])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not smtp_server.sink.messages:
+            time.sleep(0.2)
+    assert len(smtp_server.sink.messages) == 1
+    assert Reminder.objects.get().status == ReminderStatus.SENT
