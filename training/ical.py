@@ -1,87 +1,12 @@
-"""iCalendar (RFC 5545) files for training sessions, written by hand: small, and exactly what
-Outlook, Google and Apple Calendar accept — a stable UID, a growing SEQUENCE, METHOD REQUEST or
-CANCEL, local times in Europe/Stockholm with a VTIMEZONE, escaped and folded text."""
+"""Training sessions as calendar entries (see jarfalla.ical for the format)."""
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.utils import timezone
-
+from jarfalla import ical
 from training.models import SessionStatus, TrainingSession
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
-# The EU rules since 1996: summer time from the last Sunday of March 02:00 to the last Sunday of
-# October 03:00.
-VTIMEZONE = [
-    "BEGIN:VTIMEZONE",
-    "TZID:Europe/Stockholm",
-    "X-LIC-LOCATION:Europe/Stockholm",
-    "BEGIN:DAYLIGHT",
-    "TZOFFSETFROM:+0100",
-    "TZOFFSETTO:+0200",
-    "TZNAME:CEST",
-    "DTSTART:19700329T020000",
-    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
-    "END:DAYLIGHT",
-    "BEGIN:STANDARD",
-    "TZOFFSETFROM:+0200",
-    "TZOFFSETTO:+0100",
-    "TZNAME:CET",
-    "DTSTART:19701025T030000",
-    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
-    "END:STANDARD",
-    "END:VTIMEZONE",
-]
-
-
-def escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
-    )
-
-
-def fold(line: str) -> str:
-    """Lines longer than 75 octets continue on the next line after CRLF and a space, never in
-    the middle of a UTF-8 character."""
-    out: list[str] = []
-    current, size = "", 0
-    limit = 75
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            out.append(current)
-            current, size = " ", 1
-            limit = 75
-        current += char
-        size += width
-    out.append(current)
-    return "\r\n".join(out)
-
-
-def _local(moment: dt.datetime) -> str:
-    return timezone.localtime(moment, STOCKHOLM).strftime("%Y%m%dT%H%M%S")
-
-
-def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _host() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
-def event_lines(
-    session: TrainingSession, *, attendees: Sequence[str], cancelled: bool
-) -> list[str]:
+def session_event(session: TrainingSession) -> ical.CalendarEvent:
     unit = session.rollout.unit
     themes = ", ".join(theme.name for theme in session.themes.all())
     description = [f"Riktad utbildning för {unit.name} ({unit.municipality.model_name})."]
@@ -89,74 +14,30 @@ def event_lines(
         description.append(f"Teman: {themes}.")
     if session.video_url:
         description.append(f"Videolänk: {session.video_url}")
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{session.uid}@{_host()}",
-        f"SEQUENCE:{session.sequence}",
-        f"DTSTAMP:{_utc(timezone.now())}",
-        f"LAST-MODIFIED:{_utc(session.updated_at)}",
-        f"DTSTART;TZID=Europe/Stockholm:{_local(session.starts_at)}",
-        f"DTEND;TZID=Europe/Stockholm:{_local(session.ends_at)}",
-        f"SUMMARY:{escape(f'Riktad utbildning: {unit.name}')}",
-        f"DESCRIPTION:{escape(' '.join(description))}",
-        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-        "TRANSP:OPAQUE",
-    ]
-    location = session.place or session.video_url
-    if location:
-        lines.append(f"LOCATION:{escape(location)}")
-    if session.video_url:
-        lines.append(f"URL:{session.video_url}")
     leader = session.leader
-    lines.append(
-        f"ORGANIZER;CN={_param(leader.get_full_name() or leader.email)}:mailto:{leader.email}"
+    return ical.CalendarEvent(
+        uid=str(session.uid),
+        sequence=session.sequence,
+        updated_at=session.updated_at,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        summary=f"Riktad utbildning: {unit.name}",
+        description=" ".join(description),
+        organizer_name=leader.get_full_name() or leader.email,
+        organizer_email=leader.email,
+        location=session.place or session.video_url,
+        url=session.video_url,
+        cancelled=session.status == SessionStatus.CANCELLED,
     )
-    for email in attendees:
-        lines.append(
-            f"ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{email}"
-        )
-    lines.append("END:VEVENT")
-    return lines
-
-
-def _param(value: str) -> str:
-    """A parameter value: quoted, without the characters a quoted value may not hold."""
-    return '"' + value.replace('"', "'").replace("\n", " ") + '"'
-
-
-def calendar(events: Iterable[list[str]], *, method: str | None, name: str | None = None) -> str:
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Jarfallamodellen//Samordnarens verktyg//SV",
-        "CALSCALE:GREGORIAN",
-    ]
-    if method:
-        lines.append(f"METHOD:{method}")
-    if name:
-        lines.append(f"X-WR-CALNAME:{escape(name)}")
-    lines += VTIMEZONE
-    for event in events:
-        lines += event
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(fold(line) for line in lines) + "\r\n"
 
 
 def invitation(session: TrainingSession, *, attendees: Sequence[str]) -> tuple[str, str]:
-    """(method, file) for the e-mail that tells the unit's managers about a change."""
-    cancelled = session.status == SessionStatus.CANCELLED
-    method = "CANCEL" if cancelled else "REQUEST"
-    return method, calendar(
-        [event_lines(session, attendees=attendees, cancelled=cancelled)], method=method
-    )
+    return ical.invitation(session_event(session), attendees=attendees)
 
 
 def feed(sessions: Iterable[TrainingSession], *, name: str) -> str:
-    return calendar(
-        (
-            event_lines(s, attendees=(), cancelled=s.status == SessionStatus.CANCELLED)
-            for s in sessions
-        ),
+    return ical.calendar(
+        (ical.event_lines(session_event(s), attendees=()) for s in sessions),
         method="PUBLISH",
         name=name,
     )

@@ -10,10 +10,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from jarfalla import ical
 from rollout import services as engine
 from rollout.models import Rollout, Step, StepState, StepStatus
 from tests.factories import UnitFactory
-from training import ical, services
+from training import services
 from training.models import SessionStatus, Theme, TrainingSession
 from units.models import Unit, User
 
