@@ -1,7 +1,41 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
 class FollowupConfig(AppConfig):
     name = "followup"
     verbose_name = _("Uppföljning")
+
+    def ready(self) -> None:
+        from followup import steps as followup_steps
+        from followup.selectors import follow_up_facts
+        from rollout import steps, timeline
+        from rollout.models import Step
+
+        steps.register(
+            steps.StepApp(
+                Step.FOLLOW_UP,
+                page_url_name="followup:step",
+                facts=follow_up_facts,
+                on_start=followup_steps.create_follow_ups,
+                digest=followup_steps.digest,
+            )
+        )
+        timeline.register_texts(
+            {
+                "followup.booked": lambda p: (
+                    gettext("Uppföljningen efter %(months)s månader bokades till %(starts)s.") % p
+                ),
+                "followup.held": lambda p: (
+                    (
+                        gettext(
+                            "Uppföljningen efter %(months)s månader genomfördes. Behov av stöd: %(support)s."
+                        )
+                        if p.get("support")
+                        else gettext("Uppföljningen efter %(months)s månader genomfördes.")
+                    )
+                    % p
+                ),
+            }
+        )

@@ -4,10 +4,14 @@ Reminders are rows, not broker messages (DESIGN.md section 4): whatever decides 
 should be reminded writes a row, keyed so that scheduling twice is harmless; the dispatcher
 claims one row at a time, sends it outside any transaction and marks it sent."""
 
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from units.models import Unit, User
+from units.validators import validate_no_personal_data
 
 
 class ReminderStatus(models.TextChoices):
@@ -30,6 +34,10 @@ class Reminder(models.Model):
     )
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    html = models.TextField(blank=True)
+    # A calendar invitation travels with meeting notices (METHOD REQUEST or CANCEL).
+    ics = models.TextField(blank=True)
+    ics_method = models.CharField(max_length=10, blank=True)
     status = models.CharField(
         max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
     )
@@ -75,3 +83,121 @@ class DispatchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M}: {self.sent}"
+
+
+class FollowUpStatus(models.TextChoices):
+    PLANNED = "planned", _("Inte bokad")
+    BOOKED = "booked", _("Bokad")
+    HELD = "held", _("Genomförd")
+
+
+class FollowUpMode(models.TextChoices):
+    MEETING = "meeting", _("Möte")
+    PHONE = "phone", _("Telefon")
+    VIDEO = "video", _("Video")
+
+
+class Usage(models.TextChoices):
+    YES = "yes", _("Ja")
+    PARTLY = "partly", _("Delvis")
+    NO = "no", _("Nej")
+
+
+class SupportNeed(models.TextChoices):
+    NONE = "none", _("Inget")
+    SUPERVISION = "supervision", _("Handledning")
+    TRAINING = "training", _("Mer utbildning")
+    REVISE = "revise", _("Revidera rutinen")
+
+
+class FollowUp(models.Model):
+    """The coordinator's oral follow-up ``offset_months`` after the routine was implemented. The
+    due date is not stored: it follows the implementation date (rollout.steps facts), so moving
+    that date moves the follow-ups."""
+
+    rollout = models.ForeignKey(
+        "rollout.Rollout", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    offset_months = models.PositiveSmallIntegerField(_("månader efter införandet"))
+    status = models.CharField(
+        max_length=20, choices=FollowUpStatus.choices, default=FollowUpStatus.PLANNED
+    )
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(default=0)
+    starts_at = models.DateTimeField(_("tid"), null=True, blank=True)
+    mode = models.CharField(_("form"), max_length=20, choices=FollowUpMode.choices, blank=True)
+    place = models.CharField(
+        _("plats eller länk"), max_length=200, blank=True, validators=[validate_no_personal_data]
+    )
+    booked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The oral follow-up, recorded as counts and judgements only.
+    routine_in_use = models.CharField(
+        _("känner personalen till och använder rutinen?"),
+        max_length=10,
+        choices=Usage.choices,
+        blank=True,
+    )
+    times_used = models.PositiveIntegerField(
+        _("antal gånger rutinen använts"), null=True, blank=True
+    )
+    consultations = models.PositiveIntegerField(
+        _("antal konsultationer med socialtjänsten"), null=True, blank=True
+    )
+    reports_of_concern = models.PositiveIntegerField(
+        _("antal orosanmälningar"), null=True, blank=True
+    )
+    support_needed = models.CharField(
+        _("behov av stöd"), max_length=20, choices=SupportNeed.choices, blank=True
+    )
+    effect = models.PositiveSmallIntegerField(
+        _("effekt (1–5)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    effect_text = models.TextField(
+        _("effekt i ord"), blank=True, validators=[validate_no_personal_data]
+    )
+    lessons = models.TextField(_("lärdomar"), blank=True, validators=[validate_no_personal_data])
+    share_lessons = models.BooleanField(_("dela lärdomarna med andra enheter"), default=False)
+    held_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("uppföljning")
+        verbose_name_plural = _("uppföljningar")
+        ordering = ("offset_months",)
+        constraints = [
+            models.UniqueConstraint("rollout", "offset_months", name="one_follow_up_per_offset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rollout} +{self.offset_months}"
+
+
+class DigestFrequency(models.TextChoices):
+    DAILY = "daily", _("Varje dag")
+    WEEKLY = "weekly", _("En gång i veckan (måndagar)")
+    NEVER = "never", _("Aldrig")
+
+
+class NotificationSettings(models.Model):
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    digest = models.CharField(
+        _("sammanfattning till samordnare"),
+        max_length=10,
+        choices=DigestFrequency.choices,
+        default=DigestFrequency.DAILY,
+    )
+    nudges = models.BooleanField(_("påminnelser om mina uppgifter"), default=True)
+    language = models.CharField(_("språk i e-post"), max_length=5, default="sv")
+
+    class Meta:
+        verbose_name = _("aviseringsinställning")
+        verbose_name_plural = _("aviseringsinställningar")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from followup.models import DispatchRun, Reminder, ReminderStatus
@@ -43,6 +44,9 @@ def schedule(
     body: str,
     unit: Unit | None = None,
     send_at: dt.datetime | None = None,
+    html: str = "",
+    ics: str = "",
+    ics_method: str = "",
 ) -> tuple[Reminder, bool]:
     """Create the reminder unless it already exists (same recipient, kind, subject and due date)."""
     return Reminder.objects.get_or_create(
@@ -54,6 +58,9 @@ def schedule(
             "unit": unit,
             "subject": subject[:200],
             "body": body,
+            "html": html,
+            "ics": ics,
+            "ics_method": ics_method,
             "next_attempt_at": send_at or timezone.now(),
         },
     )
@@ -95,13 +102,24 @@ def _claim(now: dt.datetime) -> Reminder | None:
     return reminder
 
 
+UNSUBSCRIBABLE = ("digest", "nudge", "escalation")
+
+
 def _send(reminder: Reminder) -> None:
+    headers = {"Message-ID": reminder.message_id, "Auto-Submitted": "auto-generated"}
+    if reminder.kind in UNSUBSCRIBABLE:
+        # Notices about booked meetings cannot be turned off; digests and nudges can.
+        headers["List-Unsubscribe"] = f"<{settings.SITE_URL}{reverse('followup:settings')}>"
     message = EmailMultiAlternatives(
-        subject=reminder.subject,
-        body=reminder.body,
-        to=[reminder.recipient.email],
-        headers={"Message-ID": reminder.message_id, "Auto-Submitted": "auto-generated"},
+        subject=reminder.subject, body=reminder.body, to=[reminder.recipient.email], headers=headers
     )
+    if reminder.html:
+        message.attach_alternative(reminder.html, "text/html")
+    if reminder.ics:
+        message.attach_alternative(
+            reminder.ics, f"text/calendar; method={reminder.ics_method}; charset=UTF-8"
+        )
+        message.attach("inbjudan.ics", reminder.ics, "application/ics")
     message.send()
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("rollout.urls")),
     path("", include("training.urls")),
     path("", include("routines.urls")),
+    path("", include("followup.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rollout import steps
 from rollout.models import (
     OPEN_STATUSES,
     Rollout,
@@ -194,6 +195,7 @@ def step_start_early(*, actor: User, rollout: Rollout, step: int, reason: str) -
         reason,
     )
     state.save()
+    steps.started(rollout, step)
     record_event(
         unit=rollout.unit,
         rollout=rollout,
@@ -228,6 +230,7 @@ def step_complete(*, actor: User, rollout: Rollout, step: int) -> bool:
     if following is not None and following.status == StepStatus.NOT_STARTED:
         following.status, following.started_at = StepStatus.IN_PROGRESS, now
         following.save()
+        steps.started(rollout, step + 1)
         record_event(
             unit=rollout.unit, rollout=rollout, step=step + 1, kind="step.started", actor=actor
         )

@@ -6,12 +6,22 @@ about many rollouts at once (one query per step, whatever the number of rollouts
 pure rules in rollout.engine use to decide the next action.
 """
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rollout.models import Rollout, Step
 
 FactsFn = Callable[[Sequence[Rollout]], dict[int, dict[str, object]]]
+# Lines for the coordinator's digest: (municipality ids, today) → short texts with a link.
+DigestFn = Callable[[Sequence[int], dt.date], list["DigestItem"]]
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    section: str
+    text: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -19,6 +29,9 @@ class StepApp:
     step: Step
     page_url_name: str | None = None  # reversed with the unit's pk
     facts: FactsFn | None = None
+    # Called by the engine when the step becomes under way (e.g. step 4 creates its follow-ups).
+    on_start: Callable[[Rollout], None] | None = None
+    digest: DigestFn | None = None
 
 
 _registry: dict[int, StepApp] = {}
@@ -43,3 +56,18 @@ def facts_for(rollouts: Sequence[Rollout]) -> dict[int, dict[int, dict[str, obje
         for rollout_id, facts in app.facts(rollouts).items():
             result.setdefault(rollout_id, {})[step] = facts
     return result
+
+
+def started(rollout: Rollout, step: int) -> None:
+    app = _registry.get(int(step))
+    if app is not None and app.on_start is not None:
+        app.on_start(rollout)
+
+
+def digest_items(municipality_ids: Sequence[int], today: dt.date) -> list[DigestItem]:
+    items: list[DigestItem] = []
+    for step in sorted(_registry):
+        fn = _registry[step].digest
+        if fn is not None:
+            items += fn(municipality_ids, today)
+    return items

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from followup import services
+from followup import services, sweep
 
 
 class Command(BaseCommand):
@@ -14,6 +14,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        sweep.sweep()
         result = services.dispatch(limit=options["limit"])
         self.stdout.write(
             f"Skickade {result.sent}, försöker igen senare {result.retried}, "

@@ -32,7 +32,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from rollout import services as rollout_services
+from rollout.engine import add_months
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
+from routines import services as routine_services
 from training import services as training_services
 from training.models import CourseMode
 from units import services
@@ -327,6 +329,10 @@ def demo_rollout_plan(seed: int, names: Sequence[str]) -> dict[str, PlannedRollo
         step = rng.choice((Step.WEB_COURSE, Step.TRAINING))
         reports = rng.randint(0 if step == Step.WEB_COURSE else 1, 2)
         plan[others.pop()] = PlannedRollout(RolloutStatus.PAUSED, step, reports)
+    if others:
+        # Routine implemented almost six months ago: its first follow-up is due within days,
+        # so the coordinator's digest has something to say right after `make run`.
+        plan[others.pop()] = PlannedRollout(RolloutStatus.ACTIVE, Step.FOLLOW_UP, 2)
     for _ in range(min(in_step_2, len(others))):
         plan[others.pop()] = PlannedRollout(RolloutStatus.ACTIVE, Step.TRAINING, rng.randint(1, 2))
     for name in others:
@@ -578,6 +584,8 @@ class Command(BaseCommand):
                 training_services.web_course_complete(
                     actor=coordinator, rollout=rollout, is_coordinator=True
                 )
+            if planned.step >= Step.FOLLOW_UP:
+                implement_routine(rollout, coordinator)
             if planned.status == RolloutStatus.PAUSED:
                 rollout_services.rollout_pause(
                     actor=coordinator, rollout=rollout, reason=rng.choice(PAUSE_REASONS)
@@ -701,6 +709,25 @@ BULK_STAGE_KEYS = {
     4: "4",
     BULK_COMPLETED: RolloutStatus.COMPLETED.value,
 }
+
+
+def implement_routine(rollout: Rollout, coordinator: User) -> None:
+    """Steps 2 and 3 done, the routine implemented six months minus ten days ago."""
+    rollout_services.step_complete(actor=coordinator, rollout=rollout, step=Step.TRAINING)
+    routine = routine_services.routine_start(actor=coordinator, rollout=rollout)
+    routine_services.routine_send_for_review(actor=coordinator, routine=routine)
+    for as_coordinator in (False, True):
+        routine_services.routine_approve(
+            actor=coordinator, routine=routine, version=1, as_coordinator=as_coordinator
+        )
+    implemented = add_months(timezone.localdate(), -6) + dt.timedelta(days=10)
+    routine_services.routine_implement(
+        actor=coordinator,
+        routine=routine,
+        implemented_on=implemented,
+        business_plan_location="Verksamhetsplan, avsnitt Trygghet och studiero",
+        staff_informed_on=implemented,
+    )
 
 
 def report_web_course(rng: random.Random, rollout: Rollout, actor: User, reports: int) -> None:

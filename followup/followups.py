@@ -1,0 +1,132 @@
+"""Writes for step 4: booking and recording the 6- and 12-month follow-ups."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from followup import services as outbox
+from followup.models import FollowUp, FollowUpStatus, SupportNeed
+from jarfalla import ical
+from rollout import services as engine
+from rollout.models import RolloutStatus, Step
+from units.models import User
+
+MEETING_LENGTH = dt.timedelta(hours=1)
+
+
+def _event(follow_up: FollowUp) -> ical.CalendarEvent:
+    unit = follow_up.rollout.unit
+    assert follow_up.starts_at is not None
+    assert follow_up.booked_by is not None
+    return ical.CalendarEvent(
+        uid=str(follow_up.uid),
+        sequence=follow_up.sequence,
+        updated_at=timezone.now(),
+        starts_at=follow_up.starts_at,
+        ends_at=follow_up.starts_at + MEETING_LENGTH,
+        summary=f"Uppföljning {follow_up.offset_months} månader: {unit.name}",
+        description=f"Muntlig uppföljning av rutinen mot hedersrelaterat våld och förtryck ({unit.municipality.model_name}).",
+        organizer_name=follow_up.booked_by.get_full_name() or follow_up.booked_by.email,
+        organizer_email=follow_up.booked_by.email,
+        location=follow_up.place,
+    )
+
+
+def _notify_managers(follow_up: FollowUp) -> None:
+    """A meeting notice per manager through the outbox (cannot be turned off)."""
+    unit = follow_up.rollout.unit
+    managers = [m.user for m in unit.managers.select_related("user")]
+    attendees = [m.email for m in managers]
+    method, content = ical.invitation(_event(follow_up), attendees=attendees)
+    assert follow_up.starts_at is not None
+    for manager in managers:
+        language = getattr(getattr(manager, "notification_settings", None), "language", "sv")
+        with translation.override(language):
+            context = {"follow_up": follow_up, "unit": unit}
+            subject = render_to_string("followup/email/booked_subject.txt", context).strip()
+            body = render_to_string("followup/email/booked_body.txt", context)
+        outbox.schedule(
+            recipient=manager,
+            kind="meeting",
+            subject_key=f"followup:{follow_up.uid}:{follow_up.sequence}",
+            due_on=timezone.localtime(follow_up.starts_at).date(),
+            subject=subject,
+            body=body,
+            unit=unit,
+            ics=content,
+            ics_method=method,
+        )
+
+
+@transaction.atomic
+def book(
+    *, actor: User, follow_up: FollowUp, starts_at: dt.datetime, mode: str, place: str
+) -> FollowUp:
+    follow_up = (
+        FollowUp.objects.select_for_update()
+        .select_related("rollout__unit__municipality")
+        .get(pk=follow_up.pk)
+    )
+    if follow_up.status == FollowUpStatus.HELD:
+        raise engine.RolloutError(_("Uppföljningen är redan genomförd."))
+    if follow_up.rollout.status != RolloutStatus.ACTIVE:
+        raise engine.RolloutError(_("Införandet är inte aktivt."))
+    if follow_up.status == FollowUpStatus.BOOKED:
+        follow_up.sequence += 1
+        # The reminder two days before the old time must not go out.
+        outbox.cancel(subject_key=f"followup-soon:{follow_up.uid}")
+    follow_up.status, follow_up.starts_at, follow_up.mode, follow_up.place = (
+        FollowUpStatus.BOOKED,
+        starts_at,
+        mode,
+        place,
+    )
+    follow_up.booked_by = actor
+    follow_up.full_clean()
+    follow_up.save()
+    engine.record_event(
+        unit=follow_up.rollout.unit,
+        rollout=follow_up.rollout,
+        step=Step.FOLLOW_UP,
+        kind="followup.booked",
+        actor=actor,
+        months=follow_up.offset_months,
+        starts=timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M"),
+    )
+    _notify_managers(follow_up)
+    return follow_up
+
+
+@transaction.atomic
+def record(*, actor: User, follow_up: FollowUp, **answers: object) -> FollowUp:
+    """Record the oral follow-up; after the last one, step 4 and the rollout are complete."""
+    follow_up = (
+        FollowUp.objects.select_for_update().select_related("rollout__unit").get(pk=follow_up.pk)
+    )
+    if follow_up.status == FollowUpStatus.HELD:
+        return follow_up
+    for field, value in answers.items():
+        setattr(follow_up, field, value)
+    follow_up.status, follow_up.held_at = FollowUpStatus.HELD, timezone.now()
+    follow_up.full_clean()
+    follow_up.save()
+    rollout = follow_up.rollout
+    engine.record_event(
+        unit=rollout.unit,
+        rollout=rollout,
+        step=Step.FOLLOW_UP,
+        kind="followup.held",
+        actor=actor,
+        months=follow_up.offset_months,
+        support=str(SupportNeed(follow_up.support_needed).label)
+        if follow_up.support_needed
+        else "",
+    )
+    # Reminders about this follow-up stop now that it is done.
+    outbox.cancel(subject_key=f"followup-due:{follow_up.pk}")
+    if not FollowUp.objects.filter(rollout=rollout).exclude(status=FollowUpStatus.HELD).exists():
+        engine.step_complete(actor=actor, rollout=rollout, step=Step.FOLLOW_UP)
+    return follow_up

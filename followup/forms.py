@@ -1,0 +1,87 @@
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from followup.models import FollowUp, FollowUpMode, NotificationSettings, SupportNeed, Usage
+from units.validators import PRIVACY_HELP_TEXT, validate_no_personal_data
+
+
+class BookForm(forms.Form):
+    date = forms.DateField(label=_("Datum"), widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        label=_("Tid"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    mode = forms.ChoiceField(
+        label=_("Form"), choices=FollowUpMode.choices, widget=forms.RadioSelect
+    )
+    place = forms.CharField(
+        label=_("Plats, telefonnummer eller länk"),
+        required=False,
+        max_length=200,
+        validators=[validate_no_personal_data],
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("date") and data.get("time"):
+            data["starts_at"] = timezone.make_aware(dt.datetime.combine(data["date"], data["time"]))
+            if data["starts_at"] <= timezone.now():
+                self.add_error("date", _("Uppföljningen kan inte bokas bakåt i tiden."))
+        return data
+
+
+class RecordForm(forms.ModelForm):
+    class Meta:
+        model = FollowUp
+        fields = (
+            "routine_in_use",
+            "times_used",
+            "consultations",
+            "reports_of_concern",
+            "support_needed",
+            "effect",
+            "effect_text",
+            "lessons",
+            "share_lessons",
+        )
+        widgets = {
+            "routine_in_use": forms.RadioSelect,
+            "support_needed": forms.RadioSelect,
+            "effect_text": forms.Textarea(attrs={"rows": 3}),
+            "lessons": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in (
+            ("routine_in_use", Usage.choices),
+            ("support_needed", SupportNeed.choices),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = choices
+            field.required = True
+        for name in ("times_used", "consultations", "reports_of_concern", "effect"):
+            self.fields[name].required = True
+            self.fields[name].widget.attrs["min"] = 1 if name == "effect" else 0
+        self.fields["effect"].widget.attrs["max"] = 5
+        for name in ("effect_text", "lessons"):
+            self.fields[name].validators.append(validate_no_personal_data)
+            self.fields[name].help_text = PRIVACY_HELP_TEXT
+
+    def _post_clean(self) -> None:
+        # The service applies and validates the answers.
+        pass
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = NotificationSettings
+        fields = ("digest", "nudges", "language")
+        widgets = {
+            "digest": forms.RadioSelect,
+            "language": forms.RadioSelect(choices=[("sv", "Svenska"), ("en", "English")]),
+        }

@@ -1,0 +1,95 @@
+"""Reads for step 4 and the outbox."""
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from followup.models import FollowUp, FollowUpStatus, Reminder, ReminderStatus
+from rollout import steps
+from rollout.engine import add_months
+from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
+
+
+def implemented_on(rollouts: Sequence[Rollout]) -> dict[int, dt.date]:
+    """When each rollout's routine was implemented: step 3's own report, else step 3's end."""
+    facts = steps.facts_for(rollouts)
+    reported = {
+        pk: value
+        for pk, by_step in facts.items()
+        if isinstance(value := by_step.get(Step.ROUTINES, {}).get("implemented_on"), dt.date)
+    }
+    missing = [r.pk for r in rollouts if r.pk not in reported]
+    for rollout_id, completed in StepState.objects.filter(
+        rollout_id__in=missing, step=Step.ROUTINES, completed_at__isnull=False
+    ).values_list("rollout_id", "completed_at"):
+        reported[rollout_id] = timezone.localtime(completed).date()
+    return reported
+
+
+def due_on(follow_up: FollowUp, implemented: dt.date | None) -> dt.date | None:
+    return add_months(implemented, follow_up.offset_months) if implemented else None
+
+
+def follow_ups(*, rollout: Rollout) -> list[tuple[FollowUp, dt.date | None]]:
+    implemented = implemented_on([rollout]).get(rollout.pk)
+    return [
+        (f, due_on(f, implemented))
+        for f in FollowUp.objects.filter(rollout=rollout).select_related("booked_by")
+    ]
+
+
+def follow_up_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
+    rows = (
+        FollowUp.objects.filter(rollout__in=[r.pk for r in rollouts])
+        .values("rollout_id")
+        .annotate(
+            held=Count("id", filter=Q(status=FollowUpStatus.HELD)),
+            booked=Count("id", filter=Q(status=FollowUpStatus.BOOKED)),
+        )
+    )
+    return {row["rollout_id"]: {"held": row["held"], "booked": row["booked"]} for row in rows}
+
+
+def open_follow_ups(*, municipality_ids: Sequence[int]) -> list[tuple[FollowUp, dt.date | None]]:
+    """Follow-ups not yet held, of active rollouts in step 4 of active units."""
+    candidates = list(
+        FollowUp.objects.filter(
+            rollout__unit__municipality_id__in=municipality_ids,
+            rollout__unit__is_active=True,
+            rollout__status=RolloutStatus.ACTIVE,
+            rollout__steps__step=Step.FOLLOW_UP,
+            rollout__steps__status=StepStatus.IN_PROGRESS,
+        )
+        .exclude(status=FollowUpStatus.HELD)
+        .select_related("rollout__unit__municipality")
+        .order_by("rollout_id", "offset_months")
+    )
+    rollouts = list({f.rollout_id: f.rollout for f in candidates}.values())
+    implemented = implemented_on(rollouts)
+    # Only the first open follow-up of each rollout is due next.
+    seen: set[int] = set()
+    result = []
+    for follow_up in candidates:
+        if follow_up.rollout_id in seen:
+            continue
+        seen.add(follow_up.rollout_id)
+        result.append((follow_up, due_on(follow_up, implemented.get(follow_up.rollout_id))))
+    return result
+
+
+def outbox(*, municipality_ids: Sequence[int]) -> QuerySet[Reminder]:
+    return (
+        Reminder.objects.filter(
+            Q(unit__municipality_id__in=municipality_ids)
+            | Q(recipient__municipal_roles__municipality_id__in=municipality_ids)
+        )
+        .distinct()
+        .select_related("recipient", "unit")
+        .order_by("-created_at")
+    )
+
+
+def failed_reminders(*, municipality_ids: Sequence[int]) -> QuerySet[Reminder]:
+    return outbox(municipality_ids=municipality_ids).filter(status=ReminderStatus.FAILED)

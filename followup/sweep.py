@@ -1,0 +1,270 @@
+"""The sweep: derive reminder rows from the state of the work (idempotent, see outbox keys).
+
+- coordinators get a digest (daily, or Mondays when weekly) of what needs them, nothing when
+  nothing does;
+- unit managers get nudges for their own pending actions, quiet for two weeks after an
+  "inget nytt" check-in; a nudge ignored for a week is escalated to the coordinators;
+- booked follow-ups get a notice two days ahead;
+- nothing for paused or completed rollouts or archived units."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from followup import services as outbox
+from followup.models import (
+    DigestFrequency,
+    FollowUp,
+    FollowUpStatus,
+    NotificationSettings,
+    Reminder,
+    ReminderStatus,
+)
+from followup.selectors import failed_reminders
+from rollout import steps
+from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
+from rollout.steps import DigestItem
+from units.models import MunicipalRole, Role, Unit, User
+
+NUDGE_AFTER = dt.timedelta(days=14)
+QUIET_AFTER_CHECKIN = dt.timedelta(days=14)
+ESCALATE_AFTER = dt.timedelta(days=7)
+STALLED_AFTER = dt.timedelta(days=30)
+MEETING_NOTICE = dt.timedelta(days=2)
+
+
+def _settings(user: User) -> NotificationSettings:
+    return NotificationSettings.objects.filter(user=user).first() or NotificationSettings(user=user)
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def _send(
+    *,
+    user: User,
+    kind: str,
+    key: str,
+    due_on: dt.date,
+    template: str,
+    context: dict[str, object],
+    unit: Unit | None = None,
+) -> bool:
+    prefs = _settings(user)
+    with translation.override(prefs.language or "sv"):
+        context = context | {"user": user, "settings_url": _absolute(reverse("followup:settings"))}
+        subject = render_to_string(f"followup/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"followup/email/{template}_body.txt", context)
+        html = render_to_string(f"followup/email/{template}_body.html", context)
+    _reminder, created = outbox.schedule(
+        recipient=user,
+        kind=kind,
+        subject_key=key,
+        due_on=due_on,
+        subject=subject,
+        body=body,
+        html=html,
+        unit=unit,
+    )
+    return created
+
+
+@dataclass(frozen=True)
+class Nudge:
+    rollout: Rollout
+    key: str
+    due_on: dt.date
+    text: str
+    path: str
+
+
+def _digests(today: dt.date, now: dt.datetime) -> int:
+    municipalities: dict[User, list[int]] = defaultdict(list)
+    for role in MunicipalRole.objects.filter(
+        role=Role.COORDINATOR, user__is_active=True
+    ).select_related("user"):
+        municipalities[role.user].append(role.municipality_id)
+    created = 0
+    for user, ids in municipalities.items():
+        prefs = _settings(user)
+        if prefs.digest == DigestFrequency.NEVER or (
+            prefs.digest == DigestFrequency.WEEKLY and today.weekday() != 0
+        ):
+            continue
+        with translation.override(prefs.language or "sv"):
+            items = steps.digest_items(ids, today)
+            for rollout in (
+                Rollout.objects.filter(
+                    unit__municipality_id__in=ids,
+                    unit__is_active=True,
+                    status=RolloutStatus.ACTIVE,
+                    last_activity_at__lt=now - STALLED_AFTER,
+                )
+                .exclude(
+                    # Months of quiet are expected while waiting for the follow-ups.
+                    steps__step=Step.FOLLOW_UP,
+                    steps__status=StepStatus.IN_PROGRESS,
+                )
+                .select_related("unit")
+            ):
+                items.append(
+                    DigestItem(
+                        _("Enheter utan framsteg på 30 dagar"),
+                        rollout.unit.name,
+                        reverse("units:detail", args=[rollout.unit_id]),
+                    )
+                )
+            failed = failed_reminders(municipality_ids=ids).count()
+            if failed:
+                items.append(
+                    DigestItem(
+                        _("Påminnelser som inte kunde skickas"),
+                        _("%(count)s st.") % {"count": failed},
+                        reverse("followup:outbox", args=[ids[0]]),
+                    )
+                )
+        if not items:
+            continue
+        sections: dict[str, list[DigestItem]] = defaultdict(list)
+        for item in items:
+            sections[item.section].append(DigestItem(item.section, item.text, _absolute(item.url)))
+        created += _send(
+            user=user,
+            kind="digest",
+            key=f"digest:{user.pk}",
+            due_on=today,
+            template="digest",
+            context={"sections": dict(sections), "today": today},
+        )
+    return created
+
+
+def _pending_nudges(today: dt.date, now: dt.datetime) -> list[Nudge]:
+    """The manager-side actions that are waiting, for active rollouts of active units."""
+    active = Rollout.objects.filter(status=RolloutStatus.ACTIVE, unit__is_active=True).exclude(
+        last_checkin_at__gte=now - QUIET_AFTER_CHECKIN
+    )
+    nudges: list[Nudge] = []
+    web_course = list(
+        active.filter(
+            steps__step=Step.WEB_COURSE,
+            steps__status=StepStatus.IN_PROGRESS,
+            steps__started_at__lte=now - NUDGE_AFTER,
+        ).select_related("unit__municipality")
+    )
+    facts = steps.facts_for(web_course)
+    for rollout in web_course:
+        if facts.get(rollout.pk, {}).get(Step.WEB_COURSE, {}).get("reports"):
+            continue
+        started = StepState.objects.get(rollout=rollout, step=Step.WEB_COURSE).started_at
+        assert started is not None
+        nudges.append(
+            Nudge(
+                rollout,
+                f"web_course:{rollout.pk}",
+                timezone.localtime(started + NUDGE_AFTER).date(),
+                _("Rapportera hur många som har gått Webbkurs Heder."),
+                reverse("training:web_course", args=[rollout.unit_id]),
+            )
+        )
+    review = list(
+        active.filter(
+            steps__step=Step.ROUTINES, steps__status=StepStatus.IN_PROGRESS
+        ).select_related("unit__municipality")
+    )
+    facts = steps.facts_for(review)
+    monday = today - dt.timedelta(days=today.weekday())
+    for rollout in review:
+        if facts.get(rollout.pk, {}).get(Step.ROUTINES, {}).get("awaiting_approval"):
+            nudges.append(
+                Nudge(
+                    rollout,
+                    f"routine-review:{rollout.pk}",
+                    monday,
+                    _("Rutinen väntar på att du läser och godkänner den."),
+                    reverse("routines:routine", args=[rollout.unit_id]),
+                )
+            )
+    return nudges
+
+
+def _nudges(today: dt.date, now: dt.datetime) -> int:
+    created = 0
+    for nudge in _pending_nudges(today, now):
+        unit = nudge.rollout.unit
+        for membership in unit.managers.select_related("user").filter(user__is_active=True):
+            if not _settings(membership.user).nudges:
+                continue
+            created += _send(
+                user=membership.user,
+                kind="nudge",
+                key=nudge.key,
+                due_on=nudge.due_on,
+                template="nudge",
+                context={"unit": unit, "text": nudge.text, "url": _absolute(nudge.path)},
+                unit=unit,
+            )
+        ignored = Reminder.objects.filter(
+            kind="nudge",
+            subject_key=nudge.key,
+            status=ReminderStatus.SENT,
+            sent_at__lte=now - ESCALATE_AFTER,
+        ).exists()
+        if ignored:
+            for role in MunicipalRole.objects.filter(
+                municipality_id=unit.municipality_id, role=Role.COORDINATOR, user__is_active=True
+            ).select_related("user"):
+                created += _send(
+                    user=role.user,
+                    kind="escalation",
+                    key=nudge.key,
+                    due_on=nudge.due_on,
+                    template="escalation",
+                    context={"unit": unit, "text": nudge.text, "url": _absolute(nudge.path)},
+                    unit=unit,
+                )
+    return created
+
+
+def _meeting_notices(today: dt.date) -> int:
+    created = 0
+    soon = today + MEETING_NOTICE
+    start = timezone.make_aware(dt.datetime.combine(soon, dt.time.min))
+    for follow_up in FollowUp.objects.filter(
+        status=FollowUpStatus.BOOKED,
+        starts_at__gte=start,
+        starts_at__lt=start + dt.timedelta(days=1),
+        rollout__status=RolloutStatus.ACTIVE,
+        rollout__unit__is_active=True,
+    ).select_related("rollout__unit"):
+        unit = follow_up.rollout.unit
+        for membership in unit.managers.select_related("user").filter(user__is_active=True):
+            created += _send(
+                user=membership.user,
+                kind="meeting",
+                key=f"followup-soon:{follow_up.uid}",
+                due_on=soon,
+                template="meeting_soon",
+                context={"unit": unit, "follow_up": follow_up},
+                unit=unit,
+            )
+    return created
+
+
+def sweep(*, now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    return _digests(today, now) + _nudges(today, now) + _meeting_notices(today)
+
+
+def run() -> outbox.DispatchResult:
+    """What the beat task and `manage.py dispatch_reminders` do: sweep, then send."""
+    sweep()
+    return outbox.dispatch()

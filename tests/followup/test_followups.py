@@ -1,0 +1,230 @@
+"""Step 4 and the sweep, with time moved forward: follow-ups on the right days, the digest,
+nudges, escalation, quiet periods, and reminders that stop when the work is done."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+
+from followup import followups, sweep
+from followup import services as outbox
+from followup.models import FollowUp, FollowUpStatus, NotificationSettings, Reminder, ReminderStatus
+from followup.selectors import follow_ups
+from rollout import services as engine
+from rollout.models import Rollout, RolloutStatus, Step
+from routines import services as routines
+from units.models import Unit, User
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def at(day: dt.date, hour: int = 8) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=STOCKHOLM)
+
+
+def implement(rollout: Rollout, manager: User, coordinator: User, on: dt.date) -> None:
+    for step in (Step.WEB_COURSE, Step.TRAINING):
+        engine.step_complete(actor=coordinator, rollout=rollout, step=step)
+    routine = routines.routine_start(actor=manager, rollout=rollout)
+    routines.routine_send_for_review(actor=manager, routine=routine)
+    routines.routine_approve(actor=manager, routine=routine, version=1, as_coordinator=False)
+    routines.routine_approve(actor=coordinator, routine=routine, version=1, as_coordinator=True)
+    routines.routine_implement(
+        actor=manager,
+        routine=routine,
+        implemented_on=on,
+        business_plan_location="VP 4.2",
+        staff_informed_on=on,
+    )
+
+
+def run_at(moment: dt.datetime) -> list:
+    with time_machine.travel(moment, tick=False):
+        before = len(mail.outbox)
+        sweep.run()
+        return mail.outbox[before:]
+
+
+@pytest.mark.django_db
+def test_follow_ups_digest_booking_recording_and_the_reminders_stop(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    with time_machine.travel(at(dt.date(2026, 8, 31)), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(rollout, manager_a, coordinator, dt.date(2026, 8, 31))
+    rows = follow_ups(rollout=rollout)
+    assert [(f.offset_months, due) for f, due in rows] == [
+        (6, dt.date(2027, 2, 28)),
+        (12, dt.date(2027, 8, 31)),
+    ]
+
+    assert [
+        m for m in run_at(at(dt.date(2026, 12, 1))) if m.to == [coordinator.email]
+    ] == []  # nothing due yet
+    sent = [m for m in run_at(at(dt.date(2027, 1, 20))) if m.to == [coordinator.email]]
+    assert len(sent) == 1
+    digest = sent[0]
+    assert "Uppföljningar att boka" in digest.body
+    assert f"{unit_a.name}: uppföljning 6 månader, senast 2027-02-28" in digest.body
+    assert "http://127.0.0.1:8000/units/" in digest.body  # absolute links
+    assert digest.extra_headers["List-Unsubscribe"] == "<http://127.0.0.1:8000/konto/aviseringar/>"
+    assert digest.alternatives[0][1] == "text/html"
+    assert run_at(at(dt.date(2027, 1, 20), hour=10)) == []  # the same day again: nothing new
+
+    six = FollowUp.objects.get(rollout=rollout, offset_months=6)
+    with time_machine.travel(at(dt.date(2027, 1, 21)), tick=False):
+        followups.book(
+            actor=coordinator,
+            follow_up=six,
+            starts_at=at(dt.date(2027, 2, 10), 13),
+            mode="meeting",
+            place="Rektorsexpeditionen",
+        )
+    notices = [m for m in run_at(at(dt.date(2027, 1, 21), 9)) if m.to == [manager_a.email]]
+    assert len(notices) == 1
+    assert "text/calendar" in notices[0].alternatives[-1][1]
+    assert (
+        "List-Unsubscribe" not in notices[0].extra_headers
+    )  # meeting notices cannot be turned off
+    two_days = [m for m in run_at(at(dt.date(2027, 2, 8))) if m.to == [manager_a.email]]
+    assert [m.subject for m in two_days] == [f"Uppföljning 2027-02-10 13:00: {unit_a.name}"]
+
+    with time_machine.travel(at(dt.date(2027, 2, 10), 15), tick=False):
+        followups.record(
+            actor=coordinator,
+            follow_up=six,
+            routine_in_use="yes",
+            times_used=2,
+            consultations=1,
+            reports_of_concern=0,
+            support_needed="none",
+            effect=4,
+            effect_text="",
+            lessons="",
+            share_lessons=False,
+        )
+    twelve = FollowUp.objects.get(rollout=rollout, offset_months=12)
+    with time_machine.travel(at(dt.date(2027, 8, 1)), tick=False):
+        followups.book(
+            actor=coordinator,
+            follow_up=twelve,
+            starts_at=at(dt.date(2027, 8, 30), 10),
+            mode="phone",
+            place="",
+        )
+        followups.record(
+            actor=coordinator,
+            follow_up=twelve,
+            routine_in_use="partly",
+            times_used=1,
+            consultations=0,
+            reports_of_concern=0,
+            support_needed="supervision",
+            effect=3,
+            effect_text="",
+            lessons="Rutinen behöver bli kortare.",
+            share_lessons=True,
+        )
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.COMPLETED
+    # Done: no digest line, no notice for the booked time that is now past or held.
+    assert [m for m in run_at(at(dt.date(2027, 8, 28))) if unit_a.name in m.body] == []
+
+
+@pytest.mark.django_db
+def test_moving_a_follow_up_cancels_the_old_notice(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    with time_machine.travel(at(dt.date(2026, 3, 2)), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(rollout, manager_a, coordinator, dt.date(2026, 3, 2))
+    six = FollowUp.objects.get(rollout=rollout, offset_months=6)
+    with time_machine.travel(at(dt.date(2026, 8, 20)), tick=False):
+        followups.book(
+            actor=coordinator,
+            follow_up=six,
+            starts_at=at(dt.date(2026, 9, 1), 13),
+            mode="video",
+            place="https://video.example.se/a",
+        )
+    run_at(at(dt.date(2026, 8, 30)))  # creates and sends the two-day notice for 1 September
+    with time_machine.travel(at(dt.date(2026, 8, 30), 12), tick=False):
+        outbox.schedule(
+            recipient=manager_a,
+            kind="meeting",
+            subject_key=f"followup-soon:{six.uid}",
+            due_on=dt.date(2026, 9, 1),
+            subject="x",
+            body="x",
+        )
+        Reminder.objects.filter(subject_key=f"followup-soon:{six.uid}").update(
+            status=ReminderStatus.PENDING
+        )
+        followups.book(
+            actor=coordinator,
+            follow_up=six,
+            starts_at=at(dt.date(2026, 9, 8), 13),
+            mode="video",
+            place="https://video.example.se/a",
+        )
+    assert (
+        Reminder.objects.get(subject_key=f"followup-soon:{six.uid}").status
+        == ReminderStatus.CANCELLED
+    )
+    six.refresh_from_db()
+    assert (six.sequence, six.status) == (1, FollowUpStatus.BOOKED)
+
+
+@pytest.mark.django_db
+def test_manager_nudge_quiet_after_checkin_and_escalation(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    start = at(dt.date(2026, 10, 1))
+    with time_machine.travel(start, tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+    assert [m for m in run_at(start + dt.timedelta(days=13)) if m.to == [manager_a.email]] == []
+    nudges = [m for m in run_at(start + dt.timedelta(days=15)) if m.to == [manager_a.email]]
+    assert len(nudges) == 1
+    assert "Rapportera hur många som har gått Webbkurs Heder." in nudges[0].body
+    assert run_at(start + dt.timedelta(days=16)) == []  # once, not daily
+    escalations = [
+        m for m in run_at(start + dt.timedelta(days=23)) if "Obesvarad påminnelse" in m.subject
+    ]
+    assert [m.to for m in escalations] == [[coordinator.email]]
+    # A check-in keeps things quiet for two weeks, even for new reasons to nudge.
+    with time_machine.travel(start + dt.timedelta(days=24), tick=False):
+        engine.checkin_nothing_new(actor=manager_a, rollout=rollout)
+    Reminder.objects.all().delete()
+    assert [m for m in run_at(start + dt.timedelta(days=30)) if m.to == [manager_a.email]] == []
+
+
+@pytest.mark.django_db
+def test_nothing_for_paused_rollouts_archived_units_or_opted_out_people(
+    coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit, manager_b: User
+) -> None:
+    start = at(dt.date(2026, 10, 1))
+    with time_machine.travel(start, tick=False):
+        paused = engine.rollout_start(actor=coordinator, unit=unit_a)
+        engine.rollout_pause(actor=coordinator, rollout=paused, reason="Omorganisation")
+        engine.rollout_start(actor=coordinator, unit=unit_b)
+    NotificationSettings.objects.create(user=manager_b, nudges=False)
+    NotificationSettings.objects.create(user=coordinator, digest="never")
+    assert run_at(start + dt.timedelta(days=20)) == []
+
+
+@pytest.mark.django_db
+def test_weekly_digest_goes_out_on_mondays(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    with time_machine.travel(at(dt.date(2026, 3, 2)), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(rollout, manager_a, coordinator, dt.date(2026, 3, 2))
+    NotificationSettings.objects.create(user=coordinator, digest="weekly", language="en")
+    assert [
+        m for m in run_at(at(dt.date(2026, 8, 26))) if m.to == [coordinator.email]
+    ] == []  # Wednesday
+    monday = [m for m in run_at(at(dt.date(2026, 8, 31))) if m.to == [coordinator.email]]
+    assert len(monday) == 1
+    assert "Follow-ups to book" in monday[0].body  # in the coordinator's language
