@@ -228,3 +228,52 @@ def test_weekly_digest_goes_out_on_mondays(
     monday = [m for m in run_at(at(dt.date(2026, 8, 31))) if m.to == [coordinator.email]]
     assert len(monday) == 1
     assert "Follow-ups to book" in monday[0].body  # in the coordinator's language
+
+
+@pytest.mark.django_db
+def test_moving_the_implementation_date_moves_the_follow_ups(coordinator: User, manager_a: User, unit_a: Unit) -> None:
+    with time_machine.travel(at(dt.date(2026, 8, 31)), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(rollout, manager_a, coordinator, dt.date(2026, 8, 31))
+    assert [due for _f, due in follow_ups(rollout=rollout)] == [dt.date(2027, 2, 28), dt.date(2027, 8, 31)]
+    rollout.routine.implemented_on = dt.date(2026, 9, 15)
+    rollout.routine.save()
+    assert [due for _f, due in follow_ups(rollout=rollout)] == [dt.date(2027, 3, 15), dt.date(2027, 9, 15)]
+    # Scheduling the same follow-ups again changes nothing.
+    from followup.steps import create_follow_ups
+
+    create_follow_ups(rollout)
+    assert FollowUp.objects.filter(rollout=rollout).count() == 2
+
+
+@pytest.mark.django_db
+def test_meeting_across_the_dst_change_keeps_its_local_time(coordinator: User, manager_a: User, unit_a: Unit) -> None:
+    import icalendar
+
+    with time_machine.travel(at(dt.date(2026, 3, 2)), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(rollout, manager_a, coordinator, dt.date(2026, 9, 28))
+    six = FollowUp.objects.get(rollout=rollout, offset_months=6)
+    # 28 March 2027 is the day summer time starts in Sweden.
+    meeting = at(dt.date(2027, 3, 28), 10)
+    with time_machine.travel(at(dt.date(2027, 3, 1)), tick=False):
+        followups.book(actor=coordinator, follow_up=six, starts_at=meeting, mode="meeting", place="Aulan")
+    notice = Reminder.objects.get(kind="meeting", recipient=manager_a)
+    event = icalendar.Calendar.from_ical(notice.ics).walk("VEVENT")[0]
+    assert event.decoded("DTSTART") == meeting
+    assert event.decoded("DTSTART").utcoffset() == dt.timedelta(hours=2)
+
+
+@pytest.mark.django_db
+def test_outbox_page_lists_and_retries_failed_reminders(client, coordinator: User, manager_a: User, unit_a: Unit) -> None:
+    from django.urls import reverse
+
+    reminder, _created = outbox.schedule(recipient=manager_a, kind="nudge", subject_key="x:1", due_on=dt.date(2026, 1, 1), subject="Påminnelse om webbkursen", body="b", unit=unit_a)
+    Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.FAILED, last_error="SMTPRecipientsRefused: 550")
+    client.force_login(coordinator)
+    page = client.get(reverse("followup:outbox", args=[unit_a.municipality_id]), {"status": "failed"}).content.decode()
+    assert "Påminnelse om webbkursen" in page
+    assert "550" in page
+    client.post(reverse("followup:retry", args=[unit_a.municipality_id, reminder.pk]))
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.PENDING
