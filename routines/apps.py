@@ -10,10 +10,12 @@ class RoutinesConfig(AppConfig):
     def ready(self) -> None:
         from rollout import steps, timeline
         from rollout.models import Step
-        from routines.selectors import routine_facts
+        from routines.selectors import digest, routine_facts
 
         steps.register(
-            steps.StepApp(Step.ROUTINES, page_url_name="routines:routine", facts=routine_facts)
+            steps.StepApp(
+                Step.ROUTINES, page_url_name="routines:routine", facts=routine_facts, digest=digest
+            )
         )
         timeline.register_texts(
             {

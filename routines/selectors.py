@@ -1,12 +1,17 @@
 """Reads for step 3."""
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
 from rollout.models import Rollout
 from routines.models import Routine, RoutineStatus, RoutineVersion
 from units.models import Unit
+
+if TYPE_CHECKING:
+    from rollout.steps import DigestItem
 
 
 def routine_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
@@ -59,3 +64,34 @@ def examples(*, unit: Unit) -> QuerySet[Routine]:
         .exclude(rollout__unit=unit)
         .select_related("rollout__unit")
     )
+
+
+def digest(municipality_ids: Sequence[int], today: dt.date) -> list["DigestItem"]:
+    """Routines sent for review that the coordinator has not approved yet."""
+    from django.db.models import F, Q
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from rollout.steps import DigestItem
+
+    waiting = (
+        Routine.objects.filter(
+            rollout__unit__municipality_id__in=municipality_ids,
+            rollout__unit__is_active=True,
+            status=RoutineStatus.REVIEW,
+        )
+        .filter(
+            Q(coordinator_approved_version__isnull=True)
+            | ~Q(coordinator_approved_version=F("current_version"))
+        )
+        .select_related("rollout__unit")
+    )
+    return [
+        DigestItem(
+            _("Rutiner som väntar på granskning"),
+            _("%(unit)s, version %(number)s")
+            % {"unit": r.rollout.unit.name, "number": r.current_version},
+            reverse("routines:routine", args=[r.rollout.unit_id]),
+        )
+        for r in waiting
+    ]

@@ -10,7 +10,7 @@ class TrainingConfig(AppConfig):
     def ready(self) -> None:
         from rollout import steps, timeline
         from rollout.models import Step
-        from training.selectors import training_facts, web_course_facts
+        from training.selectors import digest, training_facts, web_course_facts
 
         steps.register(
             steps.StepApp(
@@ -18,7 +18,12 @@ class TrainingConfig(AppConfig):
             )
         )
         steps.register(
-            steps.StepApp(Step.TRAINING, page_url_name="training:targeted", facts=training_facts)
+            steps.StepApp(
+                Step.TRAINING,
+                page_url_name="training:targeted",
+                facts=training_facts,
+                digest=digest,
+            )
         )
         timeline.register_texts(
             {

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
@@ -9,6 +10,9 @@ from django.utils import timezone
 from rollout.models import Rollout
 from training.models import SessionStatus, Theme, TrainingSession, WebCourseReport
 from units.models import Municipality, Unit, User
+
+if TYPE_CHECKING:
+    from rollout.steps import DigestItem
 
 
 def web_course_reports(*, rollout: Rollout) -> QuerySet[WebCourseReport]:
@@ -135,3 +139,28 @@ def feed_sessions(*, user: User) -> QuerySet[TrainingSession]:
         .prefetch_related("themes")
         .order_by("starts_at")
     )
+
+
+def digest(municipality_ids: Sequence[int], today: dt.date) -> list["DigestItem"]:
+    """Booked sessions this ISO week, for the coordinator's digest."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from rollout.steps import DigestItem
+
+    monday = today - dt.timedelta(days=today.weekday())
+    start = dt.datetime.combine(monday, dt.time.min, tzinfo=timezone.get_current_timezone())
+    sessions = TrainingSession.objects.filter(
+        rollout__unit__municipality_id__in=municipality_ids,
+        status=SessionStatus.BOOKED,
+        starts_at__gte=start,
+        starts_at__lt=start + dt.timedelta(days=7),
+    ).select_related("rollout__unit")
+    return [
+        DigestItem(
+            _("Utbildningstillfällen den här veckan"),
+            f"{timezone.localtime(s.starts_at):%Y-%m-%d %H:%M} {s.rollout.unit.name}",
+            reverse("training:targeted", args=[s.rollout.unit_id]),
+        )
+        for s in sessions.order_by("starts_at")
+    ]

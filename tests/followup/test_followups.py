@@ -277,3 +277,25 @@ def test_outbox_page_lists_and_retries_failed_reminders(client, coordinator: Use
     client.post(reverse("followup:retry", args=[unit_a.municipality_id, reminder.pk]))
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_digest_lists_sessions_this_week_and_routines_waiting(coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit) -> None:
+    from routines.models import Routine
+    from training import services as training
+
+    monday = dt.date(2026, 11, 23)
+    with time_machine.travel(at(monday), tick=False):
+        first = engine.rollout_start(actor=coordinator, unit=unit_a)
+        engine.step_complete(actor=coordinator, rollout=first, step=Step.WEB_COURSE)
+        training.session_book(actor=coordinator, rollout=first, starts_at=at(monday + dt.timedelta(days=3), 13), duration_minutes=90, place="Aulan", video_url="", themes=[], expected_participants=10, leader=coordinator)
+        second = engine.rollout_start(actor=coordinator, unit=unit_b)
+        for step in (Step.WEB_COURSE, Step.TRAINING):
+            engine.step_complete(actor=coordinator, rollout=second, step=step)
+        routine = routines.routine_start(actor=coordinator, rollout=second)
+        routines.routine_send_for_review(actor=coordinator, routine=routine)
+    digest = [m for m in run_at(at(monday + dt.timedelta(days=1))) if m.to == [coordinator.email]]
+    assert len(digest) == 1
+    assert f"2026-11-26 13:00 {unit_a.name}" in digest[0].body
+    assert f"{unit_b.name}, version 1" in digest[0].body
+    routines.routine_approve(actor=coordinator, routine=Routine.objects.get(pk=routine.pk), version=1, as_coordinator=True)
