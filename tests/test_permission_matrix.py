@@ -30,9 +30,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from rollout import services as rollout_services
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus, TimelineEvent
+from routines import selectors as routine_selectors
+from routines import services as routine_services
+from routines.models import SECTION_KEYS, ReferenceEntry, Routine, RoutineStatus
 from tests.factories import DEFAULT_PASSWORD, UnitFactory, make_manager, make_observer
 from training import services as training_services
 from training.models import CalendarFeed, CourseMode, SessionStatus, Theme, TrainingSession
@@ -263,7 +267,23 @@ def feed_kwargs(world: World, target: str) -> dict[str, Any]:
     return {"token": CalendarFeed.objects.get(user=world.users["coordinator"]).token}
 
 
+def routine_of(world: World, target: str) -> Routine:
+    """The unit's routine (started by the row's setup)."""
+    routine = routine_selectors.routine_for(unit=world.unit(target))
+    assert routine is not None, f"{target}: no routine (the row's setup starts one)"
+    return routine
+
+
+def example_kwargs(world: World, target: str) -> dict[str, Any]:
+    """The unit's routine, shared as an example (by the row's setup)."""
+    return {"routine_pk": routine_of(world, target).pk}
+
+
 def no_data(world: World, target: str) -> dict[str, Any]:
+    return {}
+
+
+def no_query(world: World, target: str) -> dict[str, Any]:
     return {}
 
 
@@ -390,6 +410,48 @@ def theme_form(world: World, target: str) -> dict[str, Any]:
     }
 
 
+def sections_of(routine: Routine) -> dict[str, str]:
+    """The text of the routine's current version, section by section."""
+    sections = routine_selectors.version(routine=routine).sections
+    return {key: sections.get(key, "") for key in SECTION_KEYS}
+
+
+def routine_form(world: World, target: str) -> dict[str, Any]:
+    """routines.forms.RoutineForm: the current version with one more sign, built on it."""
+    routine = routine_of(world, target)
+    sections = sections_of(routine)
+    sections["signs"] += "\n- Slutar plötsligt delta i idrotten"
+    return {"base_version": routine.current_version, **sections}
+
+
+def approve_form(world: World, target: str) -> dict[str, Any]:
+    """The version the person read and approves: the current one."""
+    return {"version": routine_of(world, target).current_version}
+
+
+def implement_form(world: World, target: str) -> dict[str, Any]:
+    """routines.forms.ImplementForm: in force and made known to the staff today."""
+    today = timezone.localdate().isoformat()
+    return {
+        "implemented_on": today,
+        "staff_informed_on": today,
+        "business_plan_location": "Verksamhetsplan 2027, avsnitt 4.2 Trygghet",
+    }
+
+
+def reference_form(world: World, target: str) -> dict[str, Any]:
+    """routines.forms.ReferenceForm: a value for every key of the municipality."""
+    keys = ReferenceEntry.objects.filter(municipality=world.municipality(target)).values_list(
+        "key", flat=True
+    )
+    assert keys, f"{target}: no reference data (run references_ensure_defaults first)"
+    return {key: f"08-580 {number:03d} 00" for number, key in enumerate(sorted(keys), start=100)}
+
+
+def compare_query(world: World, target: str) -> dict[str, Any]:
+    return {"a": 1, "b": 2}
+
+
 def unit_page(world: World, target: str) -> str:
     return reverse("units:detail", kwargs={"pk": world.unit(target).pk})
 
@@ -408,6 +470,18 @@ def themes_page(world: World, target: str) -> str:
 
 def feed_settings_page(world: World, target: str) -> str:
     return reverse("training:calendar_feed_settings")
+
+
+def routine_page(world: World, target: str) -> str:
+    return reverse("routines:routine", kwargs={"pk": world.unit(target).pk})
+
+
+def routine_edit_page(world: World, target: str) -> str:
+    return reverse("routines:edit", kwargs={"pk": world.unit(target).pk})
+
+
+def references_page(world: World, target: str) -> str:
+    return reverse("routines:references", kwargs={"municipality_pk": world.municipality(target).pk})
 
 
 # --- Preparing a target before the request ----------------------------------------------------
@@ -555,6 +629,90 @@ def coordinator_feed(world: World, target: str) -> CalendarFeed:
     return training_services.calendar_feed_renew(user=world.users["coordinator"])
 
 
+def routines_rollout(world: World, target: str) -> Rollout:
+    """Steps 1 and 2 closed by the coordinator: step 3 (routines) in progress, no routine yet."""
+    rollout = active_rollout(world, target)
+    for step in (Step.WEB_COURSE, Step.TRAINING):
+        rollout_services.step_complete(
+            actor=coordinator_of(world, target), rollout=rollout, step=step
+        )
+    return rollout
+
+
+def started_routine(world: World, target: str) -> Routine:
+    """Started from the municipality's template by the unit's manager: version 1, a draft."""
+    return routine_services.routine_start(
+        actor=manager_of(world, target), rollout=routines_rollout(world, target)
+    )
+
+
+def save_version(world: World, target: str, routine: Routine, actor: User, text: str) -> None:
+    """One more version, built on the latest: `text` added to the section on whom to consult."""
+    routine.refresh_from_db()
+    sections = sections_of(routine)
+    sections["consult"] += f"\n\n{text}"
+    routine_services.routine_save(
+        actor=actor, routine=routine, base_version=routine.current_version, sections=sections
+    )
+    routine.refresh_from_db()
+
+
+def routine_with_two_versions(world: World, target: str) -> Routine:
+    """Version 2 saved by the coordinator on top of the manager's version 1."""
+    routine = started_routine(world, target)
+    save_version(world, target, routine, coordinator_of(world, target), "Ring samordnaren först.")
+    return routine
+
+
+def routine_in_review(world: World, target: str) -> Routine:
+    """Version 1 sent for review by the unit's manager."""
+    return routine_services.routine_send_for_review(
+        actor=manager_of(world, target), routine=started_routine(world, target)
+    )
+
+
+def approved_routine(world: World, target: str) -> Routine:
+    """Version 1 approved by both: the unit's manager and the municipality's coordinator."""
+    routine = routine_in_review(world, target)
+    for actor, as_coordinator in (
+        (manager_of(world, target), False),
+        (coordinator_of(world, target), True),
+    ):
+        routine = routine_services.routine_approve(
+            actor=actor,
+            routine=routine,
+            version=routine.current_version,
+            as_coordinator=as_coordinator,
+        )
+    assert routine.status == RoutineStatus.APPROVED
+    return routine
+
+
+def implemented_routine(world: World, target: str) -> Routine:
+    """Approved and implemented by the unit's manager today: step 3 done, step 4 under way."""
+    routine = approved_routine(world, target)
+    today = timezone.localdate()
+    routine_services.routine_implement(
+        actor=manager_of(world, target),
+        routine=routine,
+        implemented_on=today,
+        business_plan_location="Verksamhetsplan 2027, avsnitt 4.2 Trygghet",
+        staff_informed_on=today,
+    )
+    return routine
+
+
+def published_example(world: World, target: str) -> Routine:
+    """Approved, and shared by the coordinator as an example for units of the same sector."""
+    return routine_services.routine_publish(
+        actor=coordinator_of(world, target), routine=approved_routine(world, target), published=True
+    )
+
+
+def references_of(world: World, target: str) -> None:
+    routine_services.references_ensure_defaults(municipality=world.municipality(target))
+
+
 # --- The expectations -------------------------------------------------------------------------
 
 LOGIN: Literal["login"] = "login"  # 302 to the login page with ?next=
@@ -569,6 +727,68 @@ TIMELINE: Trail = "timeline"  # rollout.models.TimelineEvent
 
 def trail_counts() -> dict[Trail, int]:
     return {AUDIT: AuditEvent.objects.count(), TIMELINE: TimelineEvent.objects.count()}
+
+
+def trail_ends() -> dict[Trail, int]:
+    """The newest id in each trail: what a request writes comes after it."""
+    return {
+        AUDIT: AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+        TIMELINE: TimelineEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+    }
+
+
+def no_municipality(world: World, target: str) -> None:
+    """An audit event about a person, filed under no municipality."""
+    return None
+
+
+def own_municipality(world: World, target: str) -> Municipality:
+    return world.municipality(target)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a successful POST writes, more precisely than "something in the trail".
+
+    `kinds`: exactly the kinds (TimelineEvent.kind) or actions (AuditEvent.action) of the new
+    events. New timeline events must all be the target unit's. For the audit log, `municipality`
+    names where every new event is filed (no_municipality: filed under none); None: unchecked."""
+
+    trail: Trail
+    kinds: frozenset[str]
+    municipality: Callable[[World, str], Municipality | None] | None = None
+
+
+def timeline(*kinds: str) -> Written:
+    return Written(TIMELINE, frozenset(kinds))
+
+
+def audit(
+    *actions: str, municipality: Callable[[World, str], Municipality | None] | None = None
+) -> Written:
+    return Written(AUDIT, frozenset(actions), municipality)
+
+
+def check_written(
+    written: Written, world: World, target: str, since: dict[Trail, int], label: str
+) -> None:
+    if written.trail == TIMELINE:
+        timeline_events = TimelineEvent.objects.filter(pk__gt=since[TIMELINE])
+        kinds = set(timeline_events.values_list("kind", flat=True))
+        units = set(timeline_events.values_list("unit_id", flat=True))
+        assert units == {world.unit(target).pk}, f"{label}: timeline events of units {units}"
+    else:
+        audit_events = AuditEvent.objects.filter(pk__gt=since[AUDIT])
+        kinds = set(audit_events.values_list("action", flat=True))
+        if written.municipality is not None:
+            expected = written.municipality(world, target)
+            filed = set(audit_events.values_list("municipality_id", flat=True))
+            assert filed == {expected.pk if expected else None}, (
+                f"{label}: audit events filed under municipalities {filed}, expected {expected}"
+            )
+    assert kinds == written.kinds, (
+        f"{label}: wrote {sorted(kinds)}, expected {sorted(written.kinds)}"
+    )
 
 
 NONE = ("-",)  # the URL is about no object
@@ -588,8 +808,9 @@ class Spec:
     # Methods the view answers at all; every other one of GET, POST and DELETE must be 405.
     # None: the view takes any method (Django's set_language).
     allowed: tuple[str, ...] | None = ("GET",)
-    # Where a successful POST records what it did (AUDIT or TIMELINE); None: it records nothing.
-    trail: Trail | None = AUDIT
+    # Where a successful POST records what it did (AUDIT or TIMELINE, or Written for which events
+    # exactly); None: it records nothing.
+    trail: Trail | Written | None = AUDIT
     # Run before the request (and before the trails are counted), for every persona alike; also
     # for a target-less row (target "-"), which may prepare what its URL needs.
     setup: Setup = nothing
@@ -597,6 +818,10 @@ class Spec:
     success_url: Callable[[World, str], str] | None = None
     # The media type of every 200 (e.g. "text/calendar"); None: not checked.
     content_type: str | None = None
+    # The query string of the URL (e.g. the versions to compare).
+    query: Filler = no_query
+    # The view writes generated files (routine PDFs): MEDIA_ROOT goes to the case's tmp_path.
+    writes_media: bool = False
 
 
 # Read a table row as: persona → (answer for target 1, target 2, …). 302 is the redirect after a
@@ -1256,8 +1481,9 @@ EXPECTATIONS: dict[str, Spec] = {
     }, kwargs=theme_kwargs, data=theme_form, allowed=("GET", "POST"), trail=AUDIT,
        setup=themes_of, success_url=themes_page),
     # A coordinator's (or superuser's) own private calendar address; anyone else is refused (403).
-    # Creating or replacing the address writes to neither trail (services.calendar_feed_renew);
-    # the new address: test_calendar_feed_renewal_retires_the_old_address.
+    # A new address is a new credential, so creating it (here: nobody has one yet) goes to the
+    # audit log, filed under no municipality (the address is the person's). Replacing it
+    # (calendar_feed.renewed), and the new address: test_calendar_feed_renewal_retires_*.
     "training:calendar_feed_settings": Spec(NONE, {
         "GET": {
             "anonymous":         (LOGIN,),
@@ -1277,7 +1503,8 @@ EXPECTATIONS: dict[str, Spec] = {
             "observer":          (403,),
             "superuser":         (302,),
         },
-    }, allowed=("GET", "POST"), trail=None, success_url=feed_settings_page),
+    }, allowed=("GET", "POST"), trail=audit("calendar_feed.created", municipality=no_municipality),
+       success_url=feed_settings_page),
     # Public: the token in the address is the only credential, so whoever holds the coordinator's
     # address gets the feed, logged in or not. An unknown token: test_calendar_feed_unknown_token_*.
     "training:calendar_feed": Spec(NONE, {"GET": {  # the coordinator's address; a session in A
@@ -1289,6 +1516,218 @@ EXPECTATIONS: dict[str, Spec] = {
         "observer":          (200,),
         "superuser":         (200,),
     }}, kwargs=feed_kwargs, setup=coordinator_feed, content_type="text/calendar"),
+
+    # --- Step 3, routines (routines/urls.py) ---
+    # The routine, its versions compared, the printable page and the PDF are read by everyone who
+    # sees the unit. Starting, editing, review, approval, sending back, implementing and revising
+    # are writes to the unit (access.get_rw_unit_for_user): its manager and the coordinator, 403
+    # for the observer. Sharing as an example is the coordinator's
+    # (access.get_unit_for_coordinator): 403 for the unit's manager. Every success writes timeline
+    # events of the unit. The setups: steps 1 and 2 closed by the coordinator, the routine started
+    # by the unit's manager.
+    "routines:routine": Spec(UNITS, {"GET": {  # version 1, a draft
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (200,   404,   404),
+        "manager_b":         (404,   200,   404),
+        "coordinator":       (200,   200,   404),
+        "other_coordinator": (404,   404,   200),
+        "observer":          (200,   200,   404),
+        "superuser":         (200,   200,   200),
+    }}, kwargs=unit_kwargs, setup=started_routine),
+    "routines:start": Spec(UNITS, {"POST": {  # step 3 in progress, no routine yet
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (302,   404,   404),
+        "manager_b":         (404,   302,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=timeline("routine.started"),
+       setup=routines_rollout, success_url=routine_page),
+    "routines:edit": Spec(UNITS, {  # version 1, a draft; POST: version 2, one more sign
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (200,   404,   404),
+            "manager_b":         (404,   200,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (302,   404,   404),
+            "manager_b":         (404,   302,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=unit_kwargs, data=routine_form, allowed=("GET", "POST"),
+       trail=timeline("routine.saved"), setup=started_routine, success_url=routine_page),
+    "routines:compare": Spec(UNITS, {"GET": {  # ?a=1&b=2: the manager's and the coordinator's
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (200,   404,   404),
+        "manager_b":         (404,   200,   404),
+        "coordinator":       (200,   200,   404),
+        "other_coordinator": (404,   404,   200),
+        "observer":          (200,   200,   404),
+        "superuser":         (200,   200,   200),
+    }}, kwargs=unit_kwargs, query=compare_query, setup=routine_with_two_versions),
+    "routines:review": Spec(UNITS, {"POST": {  # version 1, a draft
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (302,   404,   404),
+        "manager_b":         (404,   302,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=timeline("routine.review"),
+       setup=started_routine, success_url=routine_page),
+    # Whoever approves does so in their role: the coordinator (and the superuser) as coordinator.
+    "routines:approve": Spec(UNITS, {"POST": {  # version 1 sent for review; POST: version=1
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (302,   404,   404),
+        "manager_b":         (404,   302,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, data=approve_form, allowed=("POST",),
+       trail=timeline("routine.approved"), setup=routine_in_review, success_url=routine_page),
+    "routines:send_back": Spec(UNITS, {  # version 1 sent for review; GET: the reason form
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (200,   404,   404),
+            "manager_b":         (404,   200,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (302,   404,   404),
+            "manager_b":         (404,   302,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=unit_kwargs, data=reason_form, allowed=("GET", "POST"),
+       trail=timeline("routine.sent_back"), setup=routine_in_review, success_url=routine_page),
+    # Implementing closes step 3 and starts step 4 (the follow-ups).
+    "routines:implement": Spec(UNITS, {  # approved by both; GET: the form
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (200,   404,   404),
+            "manager_b":         (404,   200,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (302,   404,   404),
+            "manager_b":         (404,   302,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=unit_kwargs, data=implement_form, allowed=("GET", "POST"),
+       trail=timeline("routine.implemented", "step.completed", "step.started"),
+       setup=approved_routine, success_url=unit_page),
+    "routines:revise": Spec(UNITS, {"POST": {  # implemented; a new draft opens in the editor
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (302,   404,   404),
+        "manager_b":         (404,   302,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, allowed=("POST",), trail=timeline("routine.revised"),
+       setup=implemented_routine, success_url=routine_edit_page),
+    "routines:publish": Spec(UNITS, {"POST": {  # approved by both; coordinator only
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (403,   404,   404),
+        "manager_b":         (404,   403,   404),
+        "coordinator":       (302,   302,   404),
+        "other_coordinator": (404,   404,   302),
+        "observer":          (403,   403,   404),
+        "superuser":         (302,   302,   302),
+    }}, kwargs=unit_kwargs, data=fixed({"published": "1"}), allowed=("POST",),
+       trail=timeline("routine.published"), setup=approved_routine, success_url=routine_page),
+    "routines:document": Spec(UNITS, {"GET": {  # version 1: the printable page
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (200,   404,   404),
+        "manager_b":         (404,   200,   404),
+        "coordinator":       (200,   200,   404),
+        "other_coordinator": (404,   404,   200),
+        "observer":          (200,   200,   404),
+        "superuser":         (200,   200,   200),
+    }}, kwargs=unit_kwargs, setup=started_routine, content_type="text/html"),
+    "routines:pdf": Spec(UNITS, {"GET": {  # version 1, rendered (tasks run eagerly) and cached
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (200,   404,   404),
+        "manager_b":         (404,   200,   404),
+        "coordinator":       (200,   200,   404),
+        "other_coordinator": (404,   404,   200),
+        "observer":          (200,   200,   404),
+        "superuser":         (200,   200,   200),
+    }}, kwargs=unit_kwargs, setup=started_routine, content_type="application/pdf",
+       writes_media=True),
+    # A routine shared as an example is read by everyone who sees a unit of the same municipality
+    # and sector (units A and B share a sector), 404 for anyone else. Across sectors:
+    # test_example_is_not_shown_in_another_sector.
+    "routines:example": Spec(UNITS, {"GET": {  # the target unit's routine, shared
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (200,   200,   404),
+        "manager_b":         (200,   200,   404),
+        "coordinator":       (200,   200,   404),
+        "other_coordinator": (404,   404,   200),
+        "observer":          (200,   200,   404),
+        "superuser":         (200,   200,   200),
+    }}, kwargs=example_kwargs, setup=published_example),
+    # Reference data is the municipality's (access.get_rw_municipality_for_user), like the theme
+    # catalogue: a change goes to the audit log, one reference.changed per changed value.
+    "routines:references": Spec(MUNICIPALITIES, {  # POST: a value for every default key
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (302,           404),
+            "other_coordinator": (404,           302),
+            "observer":          (403,           404),
+            "superuser":         (302,           302),
+        },
+    }, kwargs=municipality_kwargs, data=reference_form, allowed=("GET", "POST"),
+       trail=audit("reference.changed", municipality=own_municipality), setup=references_of,
+       success_url=references_page),
 }
 # fmt: on
 
@@ -1341,6 +1780,8 @@ def matrix_cases() -> Iterator[Any]:
 def test_permission_matrix(
     client: Client,
     world: World,
+    settings: Any,
+    request: pytest.FixtureRequest,
     name: str,
     method: str,
     persona: str,
@@ -1348,11 +1789,16 @@ def test_permission_matrix(
     expected: Expected,
 ) -> None:
     spec = EXPECTATIONS[name]
+    if spec.writes_media:
+        settings.MEDIA_ROOT = request.getfixturevalue("tmp_path")
     spec.setup(world, target)
     url = reverse(name, kwargs=spec.kwargs(world, target))
+    if query := spec.query(world, target):
+        url += f"?{urlencode(query)}"
     data = spec.data(world, target) if method == "POST" else {}
     log_in(client, world, persona)
     before = trail_counts()
+    ends = trail_ends()
 
     response = send(client, method, url, data)
 
@@ -1369,7 +1815,10 @@ def test_permission_matrix(
         assert not any(written.values()), f"{label}: wrote {written}"
     elif method == "POST" and expected == 302 and spec.trail is not None:
         # …and the redirect of a success is a real success, not a message saying why not.
-        assert written[spec.trail] > 0, f"{label}: redirected without a {spec.trail} event"
+        trail = spec.trail.trail if isinstance(spec.trail, Written) else spec.trail
+        assert written[trail] > 0, f"{label}: redirected without a {trail} event"
+        if isinstance(spec.trail, Written):
+            check_written(spec.trail, world, target, ends, label)
         if spec.success_url is not None:
             assert response["Location"] == spec.success_url(world, target), label
 
@@ -1823,12 +2272,23 @@ def test_calendar_feed_renewal_retires_the_old_address(client: Client, world: Wo
     coordinator = world.users["coordinator"]
     old = coordinator_feed(world, "-").token
     client.force_login(coordinator)
+    ends = trail_ends()
 
     response = client.post(reverse("training:calendar_feed_settings"))
 
     assert response.status_code == 302
     new = CalendarFeed.objects.get(user=coordinator).token
     assert new != old
+    # Audited as the person's own (no municipality), and the log never holds the credential.
+    renewed = AuditEvent.objects.get(pk__gt=ends[AUDIT])
+    assert (renewed.action, renewed.actor_id, renewed.municipality_id) == (
+        "calendar_feed.renewed",
+        coordinator.pk,
+        None,
+    )
+    logged = f"{renewed.target_repr} {renewed.changes}"
+    assert old not in logged
+    assert new not in logged
     client.logout()  # the address alone is the credential
     assert client.get(reverse("training:calendar_feed", kwargs={"token": old})).status_code == 404
     feed = client.get(reverse("training:calendar_feed", kwargs={"token": new}))
@@ -1842,6 +2302,143 @@ def test_calendar_feed_of_a_deactivated_user_is_404(client: Client, world: World
     feed = coordinator_feed(world, "-")
     User.objects.filter(pk=feed.user_id).update(is_active=False)
     assert client.get(reverse("training:calendar_feed", args=[feed.token])).status_code == 404
+
+
+# --- Step 3: examples stay within the sector ---------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("manager_a", 200),  # the example's own unit
+        ("manager_b", 404),  # same municipality, another sector now
+        ("coordinator", 200),  # sees unit A
+        ("observer", 200),
+        ("other_coordinator", 404),
+        ("superuser", 200),
+    ],
+)
+def test_example_is_not_shown_in_another_sector(
+    client: Client, world: World, persona: str, expected: int
+) -> None:
+    unit_a, unit_b = world.unit("unit_a"), world.unit("unit_b")
+    other_sector = unit_a.municipality.sectors.exclude(pk=unit_a.sector_id).first()
+    assert other_sector is not None
+    Unit.objects.filter(pk=unit_b.pk).update(sector=other_sector)
+    shared = published_example(world, "unit_a")
+    log_in(client, world, persona)
+    url = reverse("routines:example", kwargs={"routine_pk": shared.pk})
+    assert client.get(url).status_code == expected, f"GET {url} as {persona}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["manager_a", "manager_b", "coordinator", "superuser"])
+def test_example_that_is_not_shared_is_404(client: Client, world: World, persona: str) -> None:
+    """An approved routine, never shared (or shared and withdrawn): no example page for anyone."""
+    routine = published_example(world, "unit_a")
+    url = reverse("routines:example", kwargs={"routine_pk": routine.pk})
+    log_in(client, world, persona)
+    assert client.get(url).status_code == 200
+    routine_services.routine_publish(
+        actor=coordinator_of(world, "unit_a"), routine=routine, published=False
+    )
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "role"),
+    [("manager_a", "manager"), ("coordinator", "coordinator"), ("superuser", "coordinator")],
+)
+def test_approval_is_given_in_the_approvers_own_role(
+    client: Client, world: World, persona: str, role: str
+) -> None:
+    """The role comes from who approves, never from the form: a manager's approval cannot stand
+    in for the coordinator's."""
+    routine = routine_in_review(world, "unit_a")
+    log_in(client, world, persona)
+    url = reverse("routines:approve", kwargs={"pk": world.unit("unit_a").pk})
+
+    response = client.post(url, {"version": 1, "as_coordinator": "1", "role": "coordinator"})
+
+    assert response.status_code == 302
+    routine.refresh_from_db()
+    approved = {
+        "manager": routine.manager_approved_version,
+        "coordinator": routine.coordinator_approved_version,
+    }
+    assert approved == {name: (1 if name == role else None) for name in approved}
+    assert routine.status == RoutineStatus.REVIEW  # one approval of the two
+
+
+# --- Step 3: the routine pages do not grow with the versions ---------------------------------
+
+
+def add_versions(world: World, target: str, routine: Routine, count: int) -> None:
+    """`count` more versions, saved in turn by the unit's manager and the coordinator."""
+    people = (manager_of(world, target), coordinator_of(world, target))
+    for i in range(count):
+        save_version(world, target, routine, people[i % 2], f"Tillägg {i + 1}.")
+
+
+# Measured on SQLite and PostgreSQL as the coordinator and the superuser (a manager or observer
+# needs one fewer), including the 9 of every logged-in request. Both pages read the versions they
+# show in one query each, however many there are.
+ROUTINE_PAGE_MAX_QUERIES = {
+    "routines:routine": 19,
+    "routines:compare": 18,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["manager_a", "coordinator", "observer", "superuser"])
+def test_routine_page_query_count_does_not_grow_with_versions(
+    client: Client,
+    world: World,
+    persona: str,
+    django_assert_max_num_queries: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    routine = started_routine(world, "unit_a")
+    url = reverse("routines:routine", kwargs={"pk": routine.rollout.unit_id})
+    log_in(client, world, persona)
+    client.get(url)  # the first request after login also records the session
+
+    with django_assert_max_num_queries(ROUTINE_PAGE_MAX_QUERIES["routines:routine"]) as one:
+        assert client.get(url).status_code == 200
+    add_versions(world, "unit_a", routine, 5)
+    with django_assert_num_queries(len(one)):  # the same number with 6 versions as with 1
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert [version.number for version in response.context["versions"]] == [6, 5, 4, 3, 2, 1]
+    assert response.content.decode().count("jämför med föregående") == 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["manager_a", "coordinator", "observer", "superuser"])
+def test_compare_query_count_does_not_grow_with_versions(
+    client: Client,
+    world: World,
+    persona: str,
+    django_assert_max_num_queries: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    routine = routine_with_two_versions(world, "unit_a")
+    url = reverse("routines:compare", kwargs={"pk": routine.rollout.unit_id})
+    log_in(client, world, persona)
+    client.get(url)  # the first request after login also records the session
+
+    with django_assert_max_num_queries(ROUTINE_PAGE_MAX_QUERIES["routines:compare"]) as two:
+        assert client.get(f"{url}?a=1&b=2").status_code == 200
+    add_versions(world, "unit_a", routine, 4)
+    with django_assert_num_queries(len(two)):  # the same number with 6 versions as with 2
+        response = client.get(f"{url}?a=1&b=6")
+
+    assert response.status_code == 200
+    assert (response.context["a"].number, response.context["b"].number) == (1, 6)
+    assert response.context["numbers"] == [1, 2, 3, 4, 5, 6]
 
 
 # --- The admin (third party, but wired by us) -------------------------------------------------
