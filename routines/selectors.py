@@ -58,6 +58,8 @@ def examples(*, unit: Unit) -> QuerySet[Routine]:
     return (
         Routine.objects.filter(
             published_as_example=True,
+            # A shared routine being revised is hidden until it is approved again.
+            status__in=[RoutineStatus.APPROVED, RoutineStatus.IMPLEMENTED],
             rollout__unit__municipality=unit.municipality,
             rollout__unit__sector=unit.sector,
         )

@@ -122,7 +122,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = RoutineForm(request.POST)
         if form.is_valid():
             try:
-                services.routine_save(
+                saved = services.routine_save(
                     actor=_user(request),
                     routine=current,
                     base_version=form.cleaned_data["base_version"],
@@ -153,7 +153,10 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             except RolloutError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, _("Rutinen är sparad som en ny version."))
+                if saved.number == form.cleaned_data["base_version"]:
+                    messages.info(request, _("Inget var ändrat, så ingen ny version sparades."))
+                else:
+                    messages.success(request, _("Rutinen är sparad som en ny version."))
                 return _back(unit)
     else:
         form = RoutineForm(initial={"base_version": latest.number, **latest.sections})
@@ -356,6 +359,7 @@ def example(request: HttpRequest, routine_pk: int) -> HttpResponse:
         Routine.objects.select_related("rollout__unit__municipality", "rollout__unit__sector"),
         pk=routine_pk,
         published_as_example=True,
+        status__in=[RoutineStatus.APPROVED, RoutineStatus.IMPLEMENTED],
     )
     source = shared.rollout.unit
     if (
