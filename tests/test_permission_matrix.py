@@ -13,7 +13,9 @@ accepted, an active one to pause, and so on.
 
 Every change leaves a trace: units' services write units.AuditEvent, the rollout engine and the step
 apps write rollout.TimelineEvent (a unit's timeline is its audit trail). A refused request must
-write neither; a successful POST must write to the trail its row names (`Spec.trail`).
+write neither; a successful POST must write to the trail its row names (`Spec.trail`). The few rows
+that name no trail (the language, a person's own notification settings, sending a failed reminder
+again) must write to neither; those that change a row say with `Spec.done` what changes instead.
 """
 
 import datetime as dt
@@ -32,12 +34,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from followup import followups
+from followup import services as outbox_services
+from followup.models import FollowUp, FollowUpStatus, NotificationSettings, Reminder, ReminderStatus
 from rollout import services as rollout_services
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus, TimelineEvent
 from routines import selectors as routine_selectors
 from routines import services as routine_services
 from routines.models import SECTION_KEYS, ReferenceEntry, Routine, RoutineStatus
 from tests.factories import DEFAULT_PASSWORD, UnitFactory, make_manager, make_observer
+from tests.followup.test_followups import implement
 from training import services as training_services
 from training.models import CalendarFeed, CourseMode, SessionStatus, Theme, TrainingSession
 from units import services
@@ -279,6 +285,34 @@ def example_kwargs(world: World, target: str) -> dict[str, Any]:
     return {"routine_pk": routine_of(world, target).pk}
 
 
+def six_months(world: World, target: str) -> FollowUp:
+    """The unit's 6-month follow-up (created when the row's setup starts step 4)."""
+    return FollowUp.objects.get(rollout__unit=world.unit(target), offset_months=6)
+
+
+def follow_up_kwargs(world: World, target: str) -> dict[str, Any]:
+    return {"pk": world.unit(target).pk, "follow_up_pk": six_months(world, target).pk}
+
+
+# The unit whose manager gets the municipality's failed reminder (made by the row's setup).
+REMINDER_UNIT = {"municipality_a": "unit_a", "municipality_x": "unit_x"}
+
+
+def reminder_key(target: str) -> str:
+    return f"matrix:{target}"
+
+
+def failed_reminder_of(target: str) -> Reminder:
+    return Reminder.objects.get(subject_key=reminder_key(target))
+
+
+def reminder_kwargs(world: World, target: str) -> dict[str, Any]:
+    return {
+        "municipality_pk": world.municipality(target).pk,
+        "pk": failed_reminder_of(target).pk,
+    }
+
+
 def no_data(world: World, target: str) -> dict[str, Any]:
     return {}
 
@@ -452,6 +486,37 @@ def compare_query(world: World, target: str) -> dict[str, Any]:
     return {"a": 1, "b": 2}
 
 
+def follow_up_booking_form(world: World, target: str) -> dict[str, Any]:
+    """followup.forms.BookForm: a meeting at the unit in 5 days."""
+    when = in_days(5, hour=10)
+    return {
+        "date": when.date().isoformat(),
+        "time": when.strftime("%H:%M"),
+        "mode": "meeting",
+        "place": "Personalrummet",
+    }
+
+
+def follow_up_record_form(world: World, target: str) -> dict[str, Any]:
+    """followup.forms.RecordForm: the oral follow-up, as counts and judgements."""
+    return {
+        "routine_in_use": "yes",
+        "times_used": 2,
+        "consultations": 1,
+        "reports_of_concern": 0,
+        "support_needed": "supervision",
+        "effect": 4,
+        "effect_text": "Personalen vet vem de ska fråga.",
+        "lessons": "Rutinen behöver bli kortare.",
+        "share_lessons": "on",
+    }
+
+
+# followup.forms.NotificationSettingsForm: every field away from its default (daily, on, sv);
+# the unchecked box turns the nudges off.
+NOTIFICATION_SETTINGS = {"digest": "weekly", "language": "en"}
+
+
 def unit_page(world: World, target: str) -> str:
     return reverse("units:detail", kwargs={"pk": world.unit(target).pk})
 
@@ -482,6 +547,18 @@ def routine_edit_page(world: World, target: str) -> str:
 
 def references_page(world: World, target: str) -> str:
     return reverse("routines:references", kwargs={"municipality_pk": world.municipality(target).pk})
+
+
+def follow_up_page(world: World, target: str) -> str:
+    return reverse("followup:step", kwargs={"pk": world.unit(target).pk})
+
+
+def notification_settings_page(world: World, target: str) -> str:
+    return reverse("followup:settings")
+
+
+def outbox_page(world: World, target: str) -> str:
+    return reverse("followup:outbox", kwargs={"municipality_pk": world.municipality(target).pk})
 
 
 # --- Preparing a target before the request ----------------------------------------------------
@@ -713,6 +790,69 @@ def references_of(world: World, target: str) -> None:
     routine_services.references_ensure_defaults(municipality=world.municipality(target))
 
 
+def follow_up_rollout(world: World, target: str) -> Rollout:
+    """Started by the coordinator, steps 1-3 done and the routine implemented today (the step 4
+    tests' `implement`): step 4 in progress, the 6- and 12-month follow-ups planned."""
+    rollout = active_rollout(world, target)
+    implement(
+        rollout, manager_of(world, target), coordinator_of(world, target), on=timezone.localdate()
+    )
+    return rollout
+
+
+def book_follow_up(world: World, target: str, months: int, *, days: int) -> FollowUp:
+    """Booked by the municipality's coordinator, `days` ahead, as the booking page would."""
+    follow_up = FollowUp.objects.get(rollout__unit=world.unit(target), offset_months=months)
+    return followups.book(
+        actor=coordinator_of(world, target),
+        follow_up=follow_up,
+        starts_at=in_days(days, hour=10),
+        mode="meeting",
+        place="Personalrummet",
+    )
+
+
+def failed_reminder(world: World, target: str) -> Reminder:
+    """A nudge to the manager of a unit in the municipality that could not be sent: scheduled in
+    the outbox, then FAILED (the dispatcher gave up on it)."""
+    unit = REMINDER_UNIT[target]
+    reminder, _created = outbox_services.schedule(
+        recipient=manager_of(world, unit),
+        kind="nudge",
+        subject_key=reminder_key(target),
+        due_on=timezone.localdate(),
+        subject="Påminnelse om webbkursen",
+        body="Hur går det med webbkursen?",
+        unit=world.unit(unit),
+    )
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status=ReminderStatus.FAILED, attempts=outbox_services.MAX_ATTEMPTS, last_error="550"
+    )
+    return reminder
+
+
+# --- What a POST without a trail changed ------------------------------------------------------
+# Asked after every request of the row (Spec.done): true after a success, false otherwise.
+
+
+def queued_again(world: World, target: str, persona: str) -> bool:
+    """The failed reminder waits for the next dispatch again."""
+    return failed_reminder_of(target).status == ReminderStatus.PENDING
+
+
+def own_settings_saved(world: World, target: str, persona: str) -> bool:
+    """The person's own settings, as posted, and nobody else's (a GET saves nothing)."""
+    saved = list(
+        NotificationSettings.objects.values_list("user_id", "digest", "nudges", "language")
+    )
+    user = world.users.get(persona)
+    if user is None or not saved:
+        assert not saved, f"settings saved for {persona}: {saved}"
+        return False
+    assert saved == [(user.pk, "weekly", False, "en")], f"{persona} saved {saved}"
+    return True
+
+
 # --- The expectations -------------------------------------------------------------------------
 
 LOGIN: Literal["login"] = "login"  # 302 to the login page with ?next=
@@ -822,6 +962,10 @@ class Spec:
     query: Filler = no_query
     # The view writes generated files (routine PDFs): MEDIA_ROOT goes to the case's tmp_path.
     writes_media: bool = False
+    # A row whose POST leaves no trail (trail=None) names what the POST changes instead: asked
+    # after every request, (world, target, persona) → whether the change is in place; it must be
+    # exactly after a successful POST (302). None: not checked.
+    done: Callable[[World, str, str], bool] | None = None
 
 
 # Read a table row as: persona → (answer for target 1, target 2, …). 302 is the redirect after a
@@ -1728,6 +1872,118 @@ EXPECTATIONS: dict[str, Spec] = {
     }, kwargs=municipality_kwargs, data=reference_form, allowed=("GET", "POST"),
        trail=audit("reference.changed", municipality=own_municipality), setup=references_of,
        success_url=references_page),
+
+    # --- Step 4, follow-ups, notification settings and the outbox (followup/urls.py) ---
+    # The step 4 page is read by everyone who sees the unit. Booking and recording a follow-up are
+    # the coordinator's (access.get_unit_for_coordinator): 403 for the unit's manager and the
+    # observer; each success writes one timeline event of the unit. The setups: the coordinator
+    # started the rollout, steps 1-3 are done and the routine implemented today, so the 6- and
+    # 12-month follow-ups are planned; the rows act on the 6-month one.
+    "followup:step": Spec(UNITS, {"GET": {  # step 4 in progress
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (200,   404,   404),
+        "manager_b":         (404,   200,   404),
+        "coordinator":       (200,   200,   404),
+        "other_coordinator": (404,   404,   200),
+        "observer":          (200,   200,   404),
+        "superuser":         (200,   200,   200),
+    }}, kwargs=unit_kwargs, setup=follow_up_rollout),
+    "followup:book": Spec(UNITS, {  # the 6-month follow-up, planned; POST: a meeting in 5 days
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=follow_up_kwargs, data=follow_up_booking_form, allowed=("GET", "POST"),
+       trail=timeline("followup.booked"), setup=follow_up_rollout, success_url=follow_up_page),
+    # The 12-month follow-up is still open, so recording the 6-month one does not close step 4.
+    "followup:record": Spec(UNITS, {  # the 6-month follow-up, planned; GET: the form
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=follow_up_kwargs, data=follow_up_record_form, allowed=("GET", "POST"),
+       trail=timeline("followup.held"), setup=follow_up_rollout, success_url=unit_page),
+    # Every logged-in person's own notification settings; there is no object to aim at, so no one
+    # can reach anyone else's. No trail, on purpose: which e-mails a person wants, and in which
+    # language, is a personal preference, not an audited change (unlike a calendar address, which
+    # is a credential and goes to the audit log). What a success saves: own_settings_saved.
+    "followup:settings": Spec(NONE, {
+        "GET": {
+            "anonymous":         (LOGIN,),
+            "manager_a":         (200,),
+            "manager_b":         (200,),
+            "coordinator":       (200,),
+            "other_coordinator": (200,),
+            "observer":          (200,),
+            "superuser":         (200,),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,),
+            "manager_a":         (302,),
+            "manager_b":         (302,),
+            "coordinator":       (302,),
+            "other_coordinator": (302,),
+            "observer":          (302,),
+            "superuser":         (302,),
+        },
+    }, data=fixed(NOTIFICATION_SETTINGS), allowed=("GET", "POST"), trail=None,
+       success_url=notification_settings_page, done=own_settings_saved),
+    # The outbox is the municipality's (access.get_rw_municipality_for_user): managers see no
+    # municipality pages (404), the observer may not see it either (403: it lists people's e-mail).
+    # Sending a failed reminder again changes only the row's status (back to pending), no trail;
+    # the reminder must be one of the municipality's (test_retry_refuses_a_reminder_of_*).
+    "followup:outbox": Spec(MUNICIPALITIES, {"GET": {  # a failed reminder to a unit's manager
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (200,           404),
+        "other_coordinator": (404,           200),
+        "observer":          (403,           404),
+        "superuser":         (200,           200),
+    }}, kwargs=municipality_kwargs, setup=failed_reminder),
+    "followup:retry": Spec(MUNICIPALITIES, {"POST": {  # a failed reminder to a unit's manager
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (302,           404),
+        "other_coordinator": (404,           302),
+        "observer":          (403,           404),
+        "superuser":         (302,           302),
+    }}, kwargs=reminder_kwargs, allowed=("POST",), trail=None, setup=failed_reminder,
+       success_url=outbox_page, done=queued_again),
 }
 # fmt: on
 
@@ -1821,6 +2077,18 @@ def test_permission_matrix(
             check_written(spec.trail, world, target, ends, label)
         if spec.success_url is not None:
             assert response["Location"] == spec.success_url(world, target), label
+    elif method == "POST" and expected == 302:
+        # A row without a trail records nothing: not the place for a change that needs one.
+        assert not any(written.values()), f"{label}: wrote {written} (the row names no trail)"
+        if spec.success_url is not None:
+            assert response["Location"] == spec.success_url(world, target), label
+    if spec.done is not None:
+        # Without a trail, the change itself shows that a success is real and a refusal changed
+        # nothing.
+        succeeded = method == "POST" and expected == 302
+        assert spec.done(world, target, persona) == succeeded, (
+            f"{label}: {'not ' if succeeded else ''}changed"
+        )
 
 
 def test_every_url_pattern_has_expectations() -> None:
@@ -2439,6 +2707,178 @@ def test_compare_query_count_does_not_grow_with_versions(
     assert response.status_code == 200
     assert (response.context["a"].number, response.context["b"].number) == (1, 6)
     assert response.context["numbers"] == [1, 2, 3, 4, 5, 6]
+
+
+# --- Step 4: ids that do not belong together, and pages that do not grow ---------------------
+
+FOLLOW_UP_PAGES: dict[str, Filler] = {
+    "followup:book": follow_up_booking_form,
+    "followup:record": follow_up_record_form,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", sorted(FOLLOW_UP_PAGES))
+@pytest.mark.parametrize(
+    ("persona", "in_unit", "follow_up_of"),
+    [
+        ("coordinator", "unit_a", "unit_b"),  # same municipality, another unit
+        ("coordinator", "unit_a", "unit_x"),  # another municipality
+        ("superuser", "unit_a", "unit_b"),
+    ],
+)
+def test_follow_up_pages_refuse_a_follow_up_of_another_unit(
+    client: Client, world: World, page: str, persona: str, in_unit: str, follow_up_of: str
+) -> None:
+    follow_up_rollout(world, in_unit)
+    follow_up_rollout(world, follow_up_of)
+    follow_up = six_months(world, follow_up_of)
+    log_in(client, world, persona)
+    url = reverse(page, kwargs={"pk": world.unit(in_unit).pk, "follow_up_pk": follow_up.pk})
+    before = trail_counts()
+    assert client.get(url).status_code == 404
+    assert client.post(url, FOLLOW_UP_PAGES[page](world, in_unit)).status_code == 404
+    assert trail_counts() == before
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUpStatus.PLANNED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "in_municipality", "reminder_of"),
+    [
+        ("coordinator", "municipality_a", "municipality_x"),
+        ("other_coordinator", "municipality_x", "municipality_a"),
+        ("superuser", "municipality_a", "municipality_x"),
+    ],
+)
+def test_retry_refuses_a_reminder_of_another_municipality(
+    client: Client, world: World, persona: str, in_municipality: str, reminder_of: str
+) -> None:
+    failed_reminder(world, in_municipality)
+    reminder = failed_reminder(world, reminder_of)
+    log_in(client, world, persona)
+    url = reverse(
+        "followup:retry",
+        kwargs={"municipality_pk": world.municipality(in_municipality).pk, "pk": reminder.pk},
+    )
+    assert client.post(url).status_code == 404
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.FAILED
+    # …and the municipality's own outbox does not list it either.
+    outbox = client.get(outbox_page(world, in_municipality))
+    assert outbox.status_code == 200
+    assert [row.pk for row in outbox.context["page"].object_list] == [
+        failed_reminder_of(in_municipality).pk
+    ]
+
+
+# Measured on SQLite and PostgreSQL as the coordinator and the superuser (on the step 4 page a
+# manager or observer needs one fewer), including the 12 statements every logged-in request makes
+# (the session's user, allauth's usersession bookkeeping, roles ×2, the MFA authenticator and the
+# session save, with their savepoints). The step 4 page: the unit, its open rollout, the four
+# step apps' facts (the implementation date), the follow-ups with who booked them, and the
+# navigation's municipalities. The outbox: the municipality, the coordinator check, the count for
+# the pager, the stuck ones, the navigation's municipalities and one page of reminders with their
+# recipients and units.
+STEP_4_PAGE_MAX_QUERIES = {
+    "followup:step": 20,
+    "followup:outbox": 18,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["manager_a", "coordinator", "observer", "superuser"])
+def test_follow_up_page_query_count_does_not_grow_with_bookings(
+    client: Client,
+    world: World,
+    persona: str,
+    django_assert_max_num_queries: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    rollout = follow_up_rollout(world, "unit_a")
+    book_follow_up(world, "unit_a", 6, days=5)
+    url = reverse("followup:step", kwargs={"pk": rollout.unit_id})
+    log_in(client, world, persona)
+    client.get(url)  # the first request after login also records the session
+
+    with django_assert_max_num_queries(STEP_4_PAGE_MAX_QUERIES["followup:step"]) as one:
+        assert client.get(url).status_code == 200
+    book_follow_up(world, "unit_a", 12, days=12)
+    with django_assert_num_queries(len(one)):  # the same number with 2 booked as with 1
+        response = client.get(url)
+
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert [(f.offset_months, f.status) for f, _due in rows] == [
+        (6, FollowUpStatus.BOOKED),
+        (12, FollowUpStatus.BOOKED),
+    ]
+    html = response.content.decode()
+    for days in (5, 12):
+        assert f"{in_days(days, hour=10):%Y-%m-%d %H:%M}" in html
+
+
+def add_reminders(world: World, count: int) -> None:
+    """`count` more reminders in municipality A: nudges to the managers of units A and B and
+    digests to the coordinator (no unit) in turn; every third one failed, every fourth sent."""
+    people = (
+        ("unit_a", manager_of(world, "unit_a"), "nudge"),
+        ("unit_b", manager_of(world, "unit_b"), "nudge"),
+        (None, world.users["coordinator"], "digest"),
+    )
+    first = Reminder.objects.count()
+    for i in range(first, first + count):
+        unit, recipient, kind = people[i % 3]
+        reminder, _created = outbox_services.schedule(
+            recipient=recipient,
+            kind=kind,
+            subject_key=f"matrix:many:{i}",
+            due_on=timezone.localdate(),
+            subject=f"Påminnelse {i}",
+            body="…",
+            unit=world.unit(unit) if unit else None,
+        )
+        if i % 3 == 2:
+            status = ReminderStatus.FAILED
+        elif i % 4 == 3:
+            status = ReminderStatus.SENT
+        else:
+            continue
+        Reminder.objects.filter(pk=reminder.pk).update(status=status, attempts=1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["coordinator", "superuser"])
+def test_outbox_query_count_does_not_grow_with_reminders(
+    client: Client,
+    world: World,
+    persona: str,
+    django_assert_max_num_queries: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    add_reminders(world, 5)
+    url = outbox_page(world, "municipality_a")
+    log_in(client, world, persona)
+    client.get(url)  # the first request after login also records the session
+
+    with django_assert_max_num_queries(STEP_4_PAGE_MAX_QUERIES["followup:outbox"]) as five:
+        assert client.get(url).status_code == 200
+    add_reminders(world, 35)
+    with django_assert_num_queries(len(five)):  # the same number with 40 reminders as with 5
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 40  # one page of up to 50
+    failed = Reminder.objects.filter(status=ReminderStatus.FAILED).values_list("pk", flat=True)
+    assert len(failed) == 13
+    html = response.content.decode()
+    for pk in failed:  # a retry button for every failed one
+        retry_url = reverse(
+            "followup:retry",
+            kwargs={"municipality_pk": world.municipality("municipality_a").pk, "pk": pk},
+        )
+        assert f'action="{retry_url}"' in html
 
 
 # --- The admin (third party, but wired by us) -------------------------------------------------
