@@ -83,7 +83,8 @@ def outbox(*, municipality_ids: Sequence[int]) -> QuerySet[Reminder]:
     return (
         Reminder.objects.filter(
             Q(unit__municipality_id__in=municipality_ids)
-            | Q(recipient__municipal_roles__municipality_id__in=municipality_ids)
+            # Digests belong to no unit: they are the municipality's when the recipient works there.
+            | Q(unit__isnull=True, recipient__municipal_roles__municipality_id__in=municipality_ids)
         )
         .distinct()
         .select_related("recipient", "unit")

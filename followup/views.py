@@ -135,4 +135,6 @@ def retry(request: HttpRequest, municipality_pk: int, pk: int) -> HttpResponse:
         raise Http404
     if services.retry(reminder=Reminder.objects.get(pk=reminder.pk)):
         messages.success(request, _("Påminnelsen skickas igen vid nästa utskick."))
+    else:
+        messages.info(request, _("Påminnelsen väntar redan på att skickas eller är redan skickad."))
     return redirect("followup:outbox", municipality_pk=municipality.pk)

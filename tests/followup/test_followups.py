@@ -231,14 +231,23 @@ def test_weekly_digest_goes_out_on_mondays(
 
 
 @pytest.mark.django_db
-def test_moving_the_implementation_date_moves_the_follow_ups(coordinator: User, manager_a: User, unit_a: Unit) -> None:
+def test_moving_the_implementation_date_moves_the_follow_ups(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
     with time_machine.travel(at(dt.date(2026, 8, 31)), tick=False):
         rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
         implement(rollout, manager_a, coordinator, dt.date(2026, 8, 31))
-    assert [due for _f, due in follow_ups(rollout=rollout)] == [dt.date(2027, 2, 28), dt.date(2027, 8, 31)]
-    rollout.routine.implemented_on = dt.date(2026, 9, 15)
-    rollout.routine.save()
-    assert [due for _f, due in follow_ups(rollout=rollout)] == [dt.date(2027, 3, 15), dt.date(2027, 9, 15)]
+    assert [due for _f, due in follow_ups(rollout=rollout)] == [
+        dt.date(2027, 2, 28),
+        dt.date(2027, 8, 31),
+    ]
+    from routines.models import Routine
+
+    Routine.objects.filter(rollout=rollout).update(implemented_on=dt.date(2026, 9, 15))
+    assert [due for _f, due in follow_ups(rollout=rollout)] == [
+        dt.date(2027, 3, 15),
+        dt.date(2027, 9, 15),
+    ]
     # Scheduling the same follow-ups again changes nothing.
     from followup.steps import create_follow_ups
 
@@ -247,7 +256,9 @@ def test_moving_the_implementation_date_moves_the_follow_ups(coordinator: User, 
 
 
 @pytest.mark.django_db
-def test_meeting_across_the_dst_change_keeps_its_local_time(coordinator: User, manager_a: User, unit_a: Unit) -> None:
+def test_meeting_across_the_dst_change_keeps_its_local_time(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
     import icalendar
 
     with time_machine.travel(at(dt.date(2026, 3, 2)), tick=False):
@@ -257,7 +268,9 @@ def test_meeting_across_the_dst_change_keeps_its_local_time(coordinator: User, m
     # 28 March 2027 is the day summer time starts in Sweden.
     meeting = at(dt.date(2027, 3, 28), 10)
     with time_machine.travel(at(dt.date(2027, 3, 1)), tick=False):
-        followups.book(actor=coordinator, follow_up=six, starts_at=meeting, mode="meeting", place="Aulan")
+        followups.book(
+            actor=coordinator, follow_up=six, starts_at=meeting, mode="meeting", place="Aulan"
+        )
     notice = Reminder.objects.get(kind="meeting", recipient=manager_a)
     event = icalendar.Calendar.from_ical(notice.ics).walk("VEVENT")[0]
     assert event.decoded("DTSTART") == meeting
@@ -265,13 +278,27 @@ def test_meeting_across_the_dst_change_keeps_its_local_time(coordinator: User, m
 
 
 @pytest.mark.django_db
-def test_outbox_page_lists_and_retries_failed_reminders(client, coordinator: User, manager_a: User, unit_a: Unit) -> None:
+def test_outbox_page_lists_and_retries_failed_reminders(
+    client, coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
     from django.urls import reverse
 
-    reminder, _created = outbox.schedule(recipient=manager_a, kind="nudge", subject_key="x:1", due_on=dt.date(2026, 1, 1), subject="Påminnelse om webbkursen", body="b", unit=unit_a)
-    Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.FAILED, last_error="SMTPRecipientsRefused: 550")
+    reminder, _created = outbox.schedule(
+        recipient=manager_a,
+        kind="nudge",
+        subject_key="x:1",
+        due_on=dt.date(2026, 1, 1),
+        subject="Påminnelse om webbkursen",
+        body="b",
+        unit=unit_a,
+    )
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status=ReminderStatus.FAILED, last_error="SMTPRecipientsRefused: 550"
+    )
     client.force_login(coordinator)
-    page = client.get(reverse("followup:outbox", args=[unit_a.municipality_id]), {"status": "failed"}).content.decode()
+    page = client.get(
+        reverse("followup:outbox", args=[unit_a.municipality_id]), {"status": "failed"}
+    ).content.decode()
     assert "Påminnelse om webbkursen" in page
     assert "550" in page
     client.post(reverse("followup:retry", args=[unit_a.municipality_id, reminder.pk]))
@@ -280,7 +307,9 @@ def test_outbox_page_lists_and_retries_failed_reminders(client, coordinator: Use
 
 
 @pytest.mark.django_db
-def test_digest_lists_sessions_this_week_and_routines_waiting(coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit) -> None:
+def test_digest_lists_sessions_this_week_and_routines_waiting(
+    coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit
+) -> None:
     from routines.models import Routine
     from training import services as training
 
@@ -288,7 +317,17 @@ def test_digest_lists_sessions_this_week_and_routines_waiting(coordinator: User,
     with time_machine.travel(at(monday), tick=False):
         first = engine.rollout_start(actor=coordinator, unit=unit_a)
         engine.step_complete(actor=coordinator, rollout=first, step=Step.WEB_COURSE)
-        training.session_book(actor=coordinator, rollout=first, starts_at=at(monday + dt.timedelta(days=3), 13), duration_minutes=90, place="Aulan", video_url="", themes=[], expected_participants=10, leader=coordinator)
+        training.session_book(
+            actor=coordinator,
+            rollout=first,
+            starts_at=at(monday + dt.timedelta(days=3), 13),
+            duration_minutes=90,
+            place="Aulan",
+            video_url="",
+            themes=[],
+            expected_participants=10,
+            leader=coordinator,
+        )
         second = engine.rollout_start(actor=coordinator, unit=unit_b)
         for step in (Step.WEB_COURSE, Step.TRAINING):
             engine.step_complete(actor=coordinator, rollout=second, step=step)
@@ -298,4 +337,9 @@ def test_digest_lists_sessions_this_week_and_routines_waiting(coordinator: User,
     assert len(digest) == 1
     assert f"2026-11-26 13:00 {unit_a.name}" in digest[0].body
     assert f"{unit_b.name}, version 1" in digest[0].body
-    routines.routine_approve(actor=coordinator, routine=Routine.objects.get(pk=routine.pk), version=1, as_coordinator=True)
+    routines.routine_approve(
+        actor=coordinator,
+        routine=Routine.objects.get(pk=routine.pk),
+        version=1,
+        as_coordinator=True,
+    )
