@@ -9,6 +9,7 @@ class FollowupConfig(AppConfig):
 
     def ready(self) -> None:
         from followup import steps as followup_steps
+        from followup.models import SupportNeed
         from followup.selectors import follow_up_facts
         from rollout import steps, timeline
         from rollout.models import Step
@@ -28,14 +29,12 @@ class FollowupConfig(AppConfig):
                     gettext("Uppföljningen efter %(months)s månader bokades till %(starts)s.") % p
                 ),
                 "followup.held": lambda p: (
-                    (
-                        gettext(
-                            "Uppföljningen efter %(months)s månader genomfördes. Behov av stöd: %(support)s."
-                        )
-                        if p.get("support")
-                        else gettext("Uppföljningen efter %(months)s månader genomfördes.")
+                    gettext(
+                        "Uppföljningen efter %(months)s månader genomfördes. Behov av stöd: %(support)s."
                     )
-                    % p
+                    % {"months": p["months"], "support": SupportNeed(p["support"]).label}
+                    if p.get("support") in SupportNeed.values
+                    else gettext("Uppföljningen efter %(months)s månader genomfördes.") % p
                 ),
             }
         )

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from followup import services as outbox
-from followup.models import FollowUp, FollowUpStatus, SupportNeed
+from followup.models import FollowUp, FollowUpStatus
 from jarfalla import ical
 from rollout import services as engine
 from rollout.models import RolloutStatus, Step
@@ -108,6 +108,8 @@ def record(*, actor: User, follow_up: FollowUp, **answers: object) -> FollowUp:
     )
     if follow_up.status == FollowUpStatus.HELD:
         return follow_up
+    if follow_up.rollout.status != RolloutStatus.ACTIVE:
+        raise engine.RolloutError(_("Införandet är inte aktivt."))
     for field, value in answers.items():
         setattr(follow_up, field, value)
     follow_up.status, follow_up.held_at = FollowUpStatus.HELD, timezone.now()
@@ -121,9 +123,8 @@ def record(*, actor: User, follow_up: FollowUp, **answers: object) -> FollowUp:
         kind="followup.held",
         actor=actor,
         months=follow_up.offset_months,
-        support=str(SupportNeed(follow_up.support_needed).label)
-        if follow_up.support_needed
-        else "",
+        # The code, not the label: the timeline shows it in the reader's language.
+        support=follow_up.support_needed,
     )
     # Reminders about this follow-up stop now that it is done.
     outbox.cancel(subject_key=f"followup-due:{follow_up.pk}")

@@ -18,6 +18,7 @@ class BookForm(forms.Form):
         label=_("Form"), choices=FollowUpMode.choices, widget=forms.RadioSelect
     )
     place = forms.CharField(
+        help_text=PRIVACY_HELP_TEXT,
         label=_("Plats, telefonnummer eller länk"),
         required=False,
         max_length=200,

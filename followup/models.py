@@ -193,7 +193,12 @@ class NotificationSettings(models.Model):
         default=DigestFrequency.DAILY,
     )
     nudges = models.BooleanField(_("påminnelser om mina uppgifter"), default=True)
-    language = models.CharField(_("språk i e-post"), max_length=5, default="sv")
+    language = models.CharField(
+        _("språk i e-post"),
+        max_length=5,
+        default="sv",
+        choices=[("sv", "Svenska"), ("en", "English")],
+    )
 
     class Meta:
         verbose_name = _("aviseringsinställning")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -192,9 +192,13 @@ def stuck_reminders() -> QuerySet[Reminder]:
 
 def retry(*, reminder: Reminder) -> bool:
     """A person decided: send a failed (or stuck) reminder again."""
+    # A row in SENDING may be mid-send: only one claimed long ago counts as stuck.
+    stuck_since = timezone.now() - STUCK_AFTER
     return bool(
         Reminder.objects.filter(
-            pk=reminder.pk, status__in=[ReminderStatus.FAILED, ReminderStatus.SENDING]
+            Q(status=ReminderStatus.FAILED)
+            | Q(status=ReminderStatus.SENDING, claimed_at__lt=stuck_since),
+            pk=reminder.pk,
         ).update(status=ReminderStatus.PENDING, next_attempt_at=timezone.now(), claimed_at=None)
     )
 

@@ -10,12 +10,14 @@
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from followup import services as outbox
 from followup.models import (
@@ -31,6 +33,9 @@ from rollout import steps
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
 from rollout.steps import DigestItem
 from units.models import MunicipalRole, Role, Unit, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 NUDGE_AFTER = dt.timedelta(days=14)
 QUIET_AFTER_CHECKIN = dt.timedelta(days=14)
@@ -81,7 +86,7 @@ class Nudge:
     rollout: Rollout
     key: str
     due_on: dt.date
-    text: str
+    text: "StrOrPromise"  # rendered in the recipient's language
     path: str
 
 
@@ -170,7 +175,7 @@ def _pending_nudges(today: dt.date, now: dt.datetime) -> list[Nudge]:
                 rollout,
                 f"web_course:{rollout.pk}",
                 timezone.localtime(started + NUDGE_AFTER).date(),
-                _("Rapportera hur många som har gått Webbkurs Heder."),
+                gettext_lazy("Rapportera hur många som har gått Webbkurs Heder."),
                 reverse("training:web_course", args=[rollout.unit_id]),
             )
         )
@@ -182,13 +187,14 @@ def _pending_nudges(today: dt.date, now: dt.datetime) -> list[Nudge]:
     facts = steps.facts_for(review)
     monday = today - dt.timedelta(days=today.weekday())
     for rollout in review:
-        if facts.get(rollout.pk, {}).get(Step.ROUTINES, {}).get("awaiting_approval"):
+        routine = facts.get(rollout.pk, {}).get(Step.ROUTINES, {})
+        if routine.get("awaiting_approval") and not routine.get("manager_approved"):
             nudges.append(
                 Nudge(
                     rollout,
                     f"routine-review:{rollout.pk}",
                     monday,
-                    _("Rutinen väntar på att du läser och godkänner den."),
+                    gettext_lazy("Rutinen väntar på att du läser och godkänner den."),
                     reverse("routines:routine", args=[rollout.unit_id]),
                 )
             )

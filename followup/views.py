@@ -82,9 +82,13 @@ def record(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpResponse:
         return redirect("followup:step", pk=unit.pk)
     form = RecordForm(request.POST or None, instance=follow_up)
     if request.method == "POST" and form.is_valid():
-        followups.record(actor=_user(request), follow_up=follow_up, **form.cleaned_data)
-        messages.success(request, _("Uppföljningen är registrerad."))
-        return redirect("units:detail", pk=unit.pk)
+        try:
+            followups.record(actor=_user(request), follow_up=follow_up, **form.cleaned_data)
+        except RolloutError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Uppföljningen är registrerad."))
+            return redirect("units:detail", pk=unit.pk)
     return render(
         request, "followup/record.html", {"unit": unit, "follow_up": follow_up, "form": form}
     )
@@ -114,6 +118,11 @@ def outbox(request: HttpRequest, municipality_pk: int) -> HttpResponse:
     if status:
         reminders = reminders.filter(status=status)
     page = Paginator(reminders, 50).get_page(request.GET.get("page"))
+    stuck_ids = set(
+        services.stuck_reminders()
+        .filter(pk__in=reminders.values("pk"))
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "followup/outbox.html",
@@ -121,7 +130,8 @@ def outbox(request: HttpRequest, municipality_pk: int) -> HttpResponse:
             "municipality": municipality,
             "page": page,
             "status": status,
-            "stuck": services.stuck_reminders().filter(pk__in=reminders.values("pk")).count(),
+            "stuck": len(stuck_ids),
+            "stuck_ids": stuck_ids,
         },
     )
 

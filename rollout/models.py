@@ -4,9 +4,11 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from units.models import Unit, User
+from units.validators import validate_no_personal_data
 
 
 class Step(models.IntegerChoices):
@@ -45,7 +47,9 @@ class Rollout(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
-    pause_reason = models.CharField(_("anledning till paus"), max_length=300, blank=True)
+    pause_reason = models.CharField(
+        _("anledning till paus"), max_length=300, blank=True, validators=[validate_no_personal_data]
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     # When a person last confirmed "inget nytt" (nothing new); reminders stay quiet after it.
     last_checkin_at = models.DateTimeField(null=True, blank=True)
@@ -93,7 +97,9 @@ class StepState(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # Why the coordinator started this step before the previous one was done.
-    override_reason = models.CharField(max_length=500, blank=True)
+    override_reason = models.CharField(
+        max_length=500, blank=True, validators=[validate_no_personal_data]
+    )
 
     class Meta:
         verbose_name = _("steg")
@@ -106,7 +112,7 @@ class StepState(models.Model):
 
     @property
     def completed_on(self) -> dt.date | None:
-        return self.completed_at.date() if self.completed_at else None
+        return timezone.localdate(self.completed_at) if self.completed_at else None
 
 
 class TimelineEvent(models.Model):

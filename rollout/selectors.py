@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from rollout import engine, steps
 from rollout.models import OPEN_STATUSES, Rollout, StepState, TimelineEvent
@@ -20,12 +21,12 @@ def snapshot(
         steps={
             state.step: engine.StepSnapshot(
                 status=state.status,
-                started_on=state.started_at.date() if state.started_at else None,
+                started_on=timezone.localdate(state.started_at) if state.started_at else None,
                 completed_on=state.completed_on,
             )
             for state in states
         },
-        started_on=rollout.started_at.date() if rollout.started_at else None,
+        started_on=timezone.localdate(rollout.started_at) if rollout.started_at else None,
         followup_offsets_months=tuple(municipality.followup_offsets_months),
         facts=facts,
         web_course_threshold=municipality.web_course_threshold_percent / 100,

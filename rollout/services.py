@@ -99,6 +99,8 @@ def rollout_start(*, actor: User, unit: Unit) -> Rollout:
 def rollout_request(*, actor: User, unit: Unit) -> Rollout:
     """A unit manager asks to join; the coordinator accepts or declines."""
     _lock_unit(unit)
+    if not unit.is_active:
+        raise RolloutError(_("Enheten är arkiverad."))
     if _open_rollout(unit):
         raise RolloutError(_("Enheten har redan ett pågående införande eller en förfrågan."))
     rollout = Rollout.objects.create(

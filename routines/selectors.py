@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from rollout.models import Rollout
+from rollout.models import OPEN_STATUSES, Rollout
 from routines.models import Routine, RoutineStatus, RoutineVersion
 from units.models import Unit
 
@@ -19,19 +19,38 @@ def routine_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
         rollout_id: {
             "started": True,
             "awaiting_approval": status == RoutineStatus.REVIEW,
+            # Who still has to approve: reminders go only to the people responsible.
+            "manager_approved": status == RoutineStatus.REVIEW and manager_version == current,
+            "coordinator_approved": status == RoutineStatus.REVIEW
+            and coordinator_version == current,
             "approved": status == RoutineStatus.APPROVED,
             "implemented_on": implemented_on,
         }
-        for rollout_id, status, implemented_on in Routine.objects.filter(
-            rollout__in=[r.pk for r in rollouts]
-        ).values_list("rollout_id", "status", "implemented_on")
+        for (
+            rollout_id,
+            status,
+            implemented_on,
+            current,
+            manager_version,
+            coordinator_version,
+        ) in Routine.objects.filter(rollout__in=[r.pk for r in rollouts]).values_list(
+            "rollout_id",
+            "status",
+            "implemented_on",
+            "current_version",
+            "manager_approved_version",
+            "coordinator_approved_version",
+        )
     }
 
 
 def routine_for(*, unit: Unit) -> Routine | None:
-    """The routine of the unit's latest rollout that has one."""
+    """The routine of the unit's open rollout (None until it is started); with no open rollout,
+    the latest round's, so a finished unit still shows what it implemented."""
+    open_rollout = Rollout.objects.filter(unit=unit, status__in=OPEN_STATUSES).first()
+    scope = {"rollout": open_rollout} if open_rollout else {"rollout__unit": unit}
     return (
-        Routine.objects.filter(rollout__unit=unit)
+        Routine.objects.filter(**scope)
         .select_related(
             "rollout__unit__municipality",
             "manager_approved_by",

@@ -272,13 +272,20 @@ def routine_approve(
     return routine
 
 
+def _reopen(routine: Routine) -> None:
+    """Back to draft; earlier approvals no longer count, both must approve again."""
+    routine.status = RoutineStatus.DRAFT
+    routine.manager_approved_version = routine.coordinator_approved_version = None
+    routine.manager_approved_by = routine.coordinator_approved_by = None
+    routine.save()
+
+
 @transaction.atomic
 def routine_send_back(*, actor: User, routine: Routine, comment: str) -> Routine:
     routine = _locked(routine)
     if routine.status not in (RoutineStatus.REVIEW, RoutineStatus.APPROVED):
         raise engine.RolloutError(_("Rutinen är inte under granskning."))
-    routine.status = RoutineStatus.DRAFT
-    routine.save(update_fields=["status"])
+    _reopen(routine)
     _event(routine, "routine.sent_back", actor, comment=comment)
     return routine
 
@@ -315,8 +322,7 @@ def routine_revise(*, actor: User, routine: Routine) -> Routine:
     routine = _locked(routine)
     if routine.status != RoutineStatus.IMPLEMENTED:
         raise engine.RolloutError(_("Bara en införd rutin revideras på det här sättet."))
-    routine.status = RoutineStatus.DRAFT
-    routine.save(update_fields=["status"])
+    _reopen(routine)
     _event(routine, "routine.revised", actor, version=routine.current_version)
     return routine
 

@@ -114,7 +114,11 @@ class SessionForm(forms.Form):
         label=_("Längd (minuter)"), min_value=15, max_value=480, initial=120
     )
     place = forms.CharField(
-        label=_("Plats"), required=False, max_length=200, validators=[validate_no_personal_data]
+        help_text=PRIVACY_HELP_TEXT,
+        label=_("Plats"),
+        required=False,
+        max_length=200,
+        validators=[validate_no_personal_data],
     )
     # A CharField with one validator, so the person gets one message that says what to fix.
     video_url = forms.CharField(
@@ -204,6 +208,7 @@ class SessionForm(forms.Form):
 class HeldForm(forms.Form):
     participants = forms.IntegerField(label=_("Antal deltagare"), min_value=0)
     exercises = forms.CharField(
+        help_text=PRIVACY_HELP_TEXT,
         label=_("Övningar som användes"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -229,6 +234,7 @@ class HeldForm(forms.Form):
 class ThemeForm(forms.Form):
     name = forms.CharField(label=_("Namn"), max_length=120, validators=[validate_no_personal_data])
     description = forms.CharField(
+        help_text=PRIVACY_HELP_TEXT,
         label=_("Kort beskrivning"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

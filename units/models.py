@@ -100,7 +100,7 @@ class Sector(models.Model):
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="sectors", verbose_name=_("kommun")
     )
-    name = models.CharField(_("namn"), max_length=80)
+    name = models.CharField(_("namn"), max_length=80, validators=[validate_no_personal_data])
     is_active = models.BooleanField(_("används"), default=True)
 
     class Meta:

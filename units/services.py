@@ -295,8 +295,21 @@ def municipal_role_set(
     return membership
 
 
+class LastCoordinatorError(Exception):
+    pass
+
+
 @transaction.atomic
 def municipal_role_remove(*, actor: User, membership: MunicipalRole) -> None:
+    # Lock the municipality's coordinators: two coordinators removing each other at the same
+    # time must not leave the municipality without one.
+    coordinators = list(
+        MunicipalRole.objects.select_for_update()
+        .filter(municipality_id=membership.municipality_id, role=Role.COORDINATOR)
+        .values_list("pk", flat=True)
+    )
+    if membership.role == Role.COORDINATOR and coordinators == [membership.pk]:
+        raise LastCoordinatorError
     audit_record(
         actor=actor,
         action="role.removed",
@@ -444,7 +457,8 @@ def invitation_accept(
     invitation = invitation_for_token(token)
     # Lock the row: two clicks on the same link must not both succeed.
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if invitation.accepted_at:
+    if invitation.status_at(timezone.now()) != InvitationStatus.PENDING:
+        # Used, revoked or expired while this request waited for the lock.
         raise InvitationError(_("Inbjudan har redan använts. Logga in som vanligt."))
     user = User.objects.filter(email__iexact=invitation.email).first()
     signed_in_as_other = current_user is not None and (user is None or current_user.pk != user.pk)

@@ -248,13 +248,13 @@ def municipal_role_remove(request: HttpRequest, municipality_pk: int, pk: int) -
     membership = get_object_or_404(
         MunicipalRole.objects.select_related("user"), pk=pk, municipality=municipality
     )
-    coordinators = municipality.roles.filter(role=Role.COORDINATOR)
-    if membership.role == Role.COORDINATOR and coordinators.count() == 1:
+    try:
+        services.municipal_role_remove(actor=_user(request), membership=membership)
+    except services.LastCoordinatorError:
         messages.error(
             request, _("Kommunen måste ha minst en samordnare. Bjud in en ny samordnare först.")
         )
     else:
-        services.municipal_role_remove(actor=_user(request), membership=membership)
         messages.success(
             request,
             _("%(email)s har inte längre någon roll i kommunen.")

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.utils import timezone
 
 from followup import followups, sweep
 from followup import services as outbox
@@ -343,3 +344,29 @@ def test_digest_lists_sessions_this_week_and_routines_waiting(
         version=1,
         as_coordinator=True,
     )
+
+
+@pytest.mark.django_db
+def test_recording_on_a_paused_rollout_is_refused_not_a_500(
+    client, coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    from django.urls import reverse
+
+    rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+    implement(rollout, manager_a, coordinator, timezone.localdate())
+    engine.rollout_pause(actor=coordinator, rollout=rollout, reason="Ny chef")
+    six = FollowUp.objects.get(rollout=rollout, offset_months=6)
+    client.force_login(coordinator)
+    data = {
+        "routine_in_use": "yes",
+        "times_used": "1",
+        "consultations": "0",
+        "reports_of_concern": "0",
+        "support_needed": "none",
+        "effect": "4",
+    }
+    response = client.post(reverse("followup:record", args=[unit_a.pk, six.pk]), data)
+    assert response.status_code == 200
+    assert "Införandet är inte aktivt." in response.content.decode()
+    six.refresh_from_db()
+    assert six.status == FollowUpStatus.PLANNED

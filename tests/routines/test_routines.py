@@ -288,3 +288,49 @@ def test_published_example_is_shown_to_units_of_the_same_sector(
     services.routine_publish(actor=coordinator, routine=routine, published=False)
     client.force_login(manager_b)
     assert client.get(reverse("routines:example", args=[routine.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_sent_back_routine_needs_both_approvals_again(
+    routine: Routine, manager_a: User, coordinator: User
+) -> None:
+    approve_both(routine, manager_a, coordinator)
+    services.routine_send_back(
+        actor=coordinator, routine=routine, comment="Lägg till kontaktuppgifter."
+    )
+    routine.refresh_from_db()
+    assert (routine.manager_approved_version, routine.coordinator_approved_version) == (None, None)
+    services.routine_send_for_review(actor=manager_a, routine=routine)
+    services.routine_approve(actor=manager_a, routine=routine, version=1, as_coordinator=False)
+    routine.refresh_from_db()
+    assert routine.status == RoutineStatus.REVIEW  # the coordinator must approve again
+
+
+@pytest.mark.django_db
+def test_a_new_round_writes_a_new_routine(
+    client: Client,
+    routine: Routine,
+    manager_a: User,
+    coordinator: User,
+    unit_a: Unit,
+    rollout: Rollout,
+) -> None:
+    approve_both(routine, manager_a, coordinator)
+    today = timezone.localdate()
+    services.routine_implement(
+        actor=manager_a,
+        routine=routine,
+        implemented_on=today,
+        business_plan_location="VP",
+        staff_informed_on=today,
+    )
+    engine.step_complete(actor=coordinator, rollout=rollout, step=Step.FOLLOW_UP)
+    second = engine.rollout_start(actor=coordinator, unit=unit_a)
+    for step in (Step.WEB_COURSE, Step.TRAINING):
+        engine.step_complete(actor=coordinator, rollout=second, step=step)
+    client.force_login(manager_a)
+    page = client.get(reverse("routines:routine", args=[unit_a.pk])).content.decode()
+    assert "Påbörja rutinen" in page
+    client.post(reverse("routines:start", args=[unit_a.pk]))
+    assert Routine.objects.filter(rollout=second).exists()
+    assert Routine.objects.filter(rollout=rollout, status=RoutineStatus.IMPLEMENTED).exists()

@@ -203,3 +203,11 @@ def test_last_coordinator_cannot_be_removed(
     )
     assert "minst en samordnare" in response.content.decode()
     assert MunicipalRole.objects.filter(pk=membership.pk).exists()
+
+
+@pytest.mark.django_db
+def test_last_coordinator_is_protected_in_the_service(coordinator: User, municipality) -> None:
+    membership = MunicipalRole.objects.get(user=coordinator)
+    with pytest.raises(services.LastCoordinatorError):
+        services.municipal_role_remove(actor=coordinator, membership=membership)
+    assert MunicipalRole.objects.filter(pk=membership.pk).exists()
