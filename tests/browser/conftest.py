@@ -112,6 +112,8 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
         return navigate(url, **kwargs)
 
     page.goto = goto  # type: ignore[method-assign]
+    # For tests that submit a form the moment a page has loaded: check it first.
+    page.check_a11y = check_current_page  # type: ignore[attr-defined]
 
     # Nothing may leave the site: any request to another host fails the test.
     def on_request(request: Any) -> None:
