@@ -30,7 +30,8 @@ def _back(unit: Unit) -> HttpResponse:
     return redirect("units:detail", pk=unit.pk)
 
 
-def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -> bool:
+def attempt(request: HttpRequest, action: Callable[[], object], success: str) -> bool:
+    """Run a service call; show its refusal (RolloutError) or the success message."""
     try:
         action()
     except services.RolloutError as error:
@@ -51,7 +52,7 @@ def _open(unit: Unit, *statuses: str) -> Rollout:
 @login_required
 def start(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_coordinator(request.user, pk)
-    _attempt(
+    attempt(
         request,
         lambda: services.rollout_start(actor=_user(request), unit=unit),
         _("Införandet har startat. Steg 1, Webbkurs Heder, pågår nu."),
@@ -63,7 +64,7 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def request_to_join(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_rw_unit_for_user(request.user, pk)
-    _attempt(
+    attempt(
         request,
         lambda: services.rollout_request(actor=_user(request), unit=unit),
         _("Förfrågan är skickad till samordnaren."),
@@ -76,7 +77,7 @@ def request_to_join(request: HttpRequest, pk: int) -> HttpResponse:
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_coordinator(request.user, pk)
     rollout = _open(unit, RolloutStatus.REQUESTED)
-    _attempt(
+    attempt(
         request,
         lambda: services.rollout_accept(actor=_user(request), rollout=rollout),
         _("Förfrågan är godtagen och införandet har startat."),
@@ -98,7 +99,7 @@ def _reason_page(
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(request, lambda: act(form.cleaned_data["reason"]), success)
+        and attempt(request, lambda: act(form.cleaned_data["reason"]), success)
     ):
         return _back(unit)
     return render(
@@ -151,7 +152,7 @@ def pause(request: HttpRequest, pk: int) -> HttpResponse:
 def resume(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_coordinator(request.user, pk)
     rollout = _open(unit, RolloutStatus.PAUSED)
-    _attempt(
+    attempt(
         request,
         lambda: services.rollout_resume(actor=_user(request), rollout=rollout),
         _("Införandet är återupptaget."),
@@ -164,7 +165,7 @@ def resume(request: HttpRequest, pk: int) -> HttpResponse:
 def checkin(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_rw_unit_for_user(request.user, pk)
     rollout = _open(unit)
-    _attempt(
+    attempt(
         request,
         lambda: services.checkin_nothing_new(actor=_user(request), rollout=rollout),
         _("Tack! Vi har noterat att inget nytt har hänt."),

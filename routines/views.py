@@ -11,6 +11,7 @@ from rollout import selectors as rollout_selectors
 from rollout.forms import ReasonForm
 from rollout.models import Step, StepState, StepStatus
 from rollout.services import RolloutError
+from rollout.views import attempt
 from routines import pdf, selectors, services
 from routines.forms import ImplementForm, ReferenceForm, RoutineForm
 from routines.models import SECTIONS, ReferenceEntry, Routine, RoutineStatus
@@ -97,14 +98,11 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
     rollout = rollout_selectors.open_rollout(unit=unit)
     if rollout is None:
         raise Http404
-    try:
-        services.routine_start(actor=_user(request), rollout=rollout)
-    except RolloutError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request, _("Rutinen är påbörjad utifrån mallen. Anpassa den till enheten.")
-        )
+    attempt(
+        request,
+        lambda: services.routine_start(actor=_user(request), rollout=rollout),
+        _("Rutinen är påbörjad utifrån mallen. Anpassa den till enheten."),
+    )
     return _back(unit)
 
 
@@ -195,17 +193,11 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
 def send_for_review(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_rw_unit_for_user(request.user, pk)
     current = _routine_or_404(unit)
-    try:
-        services.routine_send_for_review(actor=_user(request), routine=current)
-    except RolloutError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _(
-                "Rutinen är skickad för granskning. Både enhetschef och samordnare ska godkänna den."
-            ),
-        )
+    attempt(
+        request,
+        lambda: services.routine_send_for_review(actor=_user(request), routine=current),
+        _("Rutinen är skickad för granskning. Både enhetschef och samordnare ska godkänna den."),
+    )
     return _back(unit)
 
 
@@ -239,14 +231,13 @@ def send_back(request: HttpRequest, pk: int) -> HttpResponse:
     current = _routine_or_404(unit)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.routine_send_back(
+        attempt(
+            request,
+            lambda: services.routine_send_back(
                 actor=_user(request), routine=current, comment=form.cleaned_data["reason"]
-            )
-        except RolloutError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, _("Rutinen är tillbaka som utkast med din kommentar."))
+            ),
+            _("Rutinen är tillbaka som utkast med din kommentar."),
+        )
         return _back(unit)
     return render(
         request,
@@ -300,17 +291,15 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_coordinator(request.user, pk)
     current = _routine_or_404(unit)
     published = request.POST.get("published") == "1"
-    try:
-        services.routine_publish(actor=_user(request), routine=current, published=published)
-    except RolloutError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("Rutinen visas nu som exempel för enheter i samma sektor.")
-            if published
-            else _("Rutinen visas inte längre som exempel."),
-        )
+    attempt(
+        request,
+        lambda: services.routine_publish(
+            actor=_user(request), routine=current, published=published
+        ),
+        _("Rutinen visas nu som exempel för enheter i samma sektor.")
+        if published
+        else _("Rutinen visas inte längre som exempel."),
+    )
     return _back(unit)
 
 
