@@ -21,6 +21,7 @@ class FollowupConfig(AppConfig):
                 facts=follow_up_facts,
                 on_start=followup_steps.create_follow_ups,
                 digest=followup_steps.digest,
+                attention=followup_steps.attention,
             )
         )
         timeline.register_texts(

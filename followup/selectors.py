@@ -2,14 +2,26 @@
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from followup.models import FollowUp, FollowUpStatus, Reminder, ReminderStatus
 from rollout import steps
 from rollout.engine import add_months
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
+
+
+@dataclass(frozen=True)
+class FollowUpRecord:
+    """What the dashboard's indicators need of one follow-up (counts and judgements only)."""
+
+    offset_months: int
+    status: str
+    held_on: dt.date | None
+    routine_in_use: str
+    effect: int | None
 
 
 def implemented_on(rollouts: Sequence[Rollout]) -> dict[int, dt.date]:
@@ -41,15 +53,30 @@ def follow_ups(*, rollout: Rollout) -> list[tuple[FollowUp, dt.date | None]]:
 
 
 def follow_up_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
-    rows = (
+    """Counts for the engine, and each follow-up's outcome for the dashboard's indicators."""
+    records: dict[int, list[FollowUpRecord]] = {}
+    for rollout_id, months, status, held_at, in_use, effect in (
         FollowUp.objects.filter(rollout__in=[r.pk for r in rollouts])
-        .values("rollout_id")
-        .annotate(
-            held=Count("id", filter=Q(status=FollowUpStatus.HELD)),
-            booked=Count("id", filter=Q(status=FollowUpStatus.BOOKED)),
+        .order_by("rollout_id", "offset_months")
+        .values_list("rollout_id", "offset_months", "status", "held_at", "routine_in_use", "effect")
+    ):
+        records.setdefault(rollout_id, []).append(
+            FollowUpRecord(
+                offset_months=months,
+                status=status,
+                held_on=timezone.localtime(held_at).date() if held_at else None,
+                routine_in_use=in_use,
+                effect=effect,
+            )
         )
-    )
-    return {row["rollout_id"]: {"held": row["held"], "booked": row["booked"]} for row in rows}
+    return {
+        rollout_id: {
+            "held": sum(r.status == FollowUpStatus.HELD for r in rows),
+            "booked": sum(r.status == FollowUpStatus.BOOKED for r in rows),
+            "records": rows,
+        }
+        for rollout_id, rows in records.items()
+    }
 
 
 def open_follow_ups(*, municipality_ids: Sequence[int]) -> list[tuple[FollowUp, dt.date | None]]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from followup import selectors
 from followup.models import FollowUp, FollowUpStatus
@@ -49,4 +50,27 @@ def digest(municipality_ids: Sequence[int], today: dt.date) -> list[DigestItem]:
         else:
             continue
         items.append(DigestItem(section, text, url))
+    return items
+
+
+def attention(municipality_ids: Sequence[int], today: dt.date) -> list[DigestItem]:
+    """Failed and stuck mailings, for the dashboard's "needs attention"."""
+    items = []
+    for municipality_id in municipality_ids:
+        url = reverse("followup:outbox", args=[municipality_id])
+        failed = selectors.failed_reminders(municipality_ids=[municipality_id]).count()
+        if failed:
+            items.append(
+                DigestItem(
+                    _("Misslyckade påminnelser"),
+                    ngettext(
+                        "%(count)s påminnelse kunde inte skickas",
+                        "%(count)s påminnelser kunde inte skickas",
+                        failed,
+                    )
+                    % {"count": failed},
+                    f"{url}?status=failed",
+                    coordinator_only=True,
+                )
+            )
     return items

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from units.models import Unit, User
+from units.models import Municipality, PreventionLevel, Sector, Unit, User
 from units.validators import validate_no_personal_data
 
 
@@ -139,3 +139,133 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+class Intervention(models.Model):
+    """One of the municipality's interventions (insats) in its intervention chain
+    (insatskedja): what is offered, by whom, to whom and at which prevention level. Describes
+    an offer, never a person."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="interventions"
+    )
+    name = models.CharField(_("namn"), max_length=200, validators=[validate_no_personal_data])
+    owner_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("ansvarig enhet"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_interventions",
+    )
+    owner_sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("ansvarig sektor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interventions",
+    )
+    target_group = models.CharField(
+        _("målgrupp"), max_length=200, validators=[validate_no_personal_data]
+    )
+    level = models.CharField(_("preventionsnivå"), max_length=20, choices=PreventionLevel.choices)
+    starts_on = models.DateField(_("gäller från"), null=True, blank=True)
+    ends_on = models.DateField(_("gäller till"), null=True, blank=True)
+    description = models.TextField(
+        _("beskrivning"), blank=True, validators=[validate_no_personal_data]
+    )
+    participating_units = models.ManyToManyField(
+        Unit, verbose_name=_("deltagande enheter"), blank=True, related_name="interventions"
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("insats")
+        verbose_name_plural = _("insatser")
+        ordering = ("name", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=models.F("starts_on")),
+                name="intervention_period_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def sector_id_for_map(self) -> int | None:
+        """The matrix row: the owner sector, else the owner unit's sector."""
+        if self.owner_sector_id:
+            return self.owner_sector_id
+        return self.owner_unit.sector_id if self.owner_unit_id and self.owner_unit else None
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("I kö")
+    RENDERING = "rendering", _("Skapas")
+    DONE = "done", _("Klar")
+    FAILED = "failed", _("Misslyckades")
+
+
+class BoardReport(models.Model):
+    """A municipality report for the board (nämnden), rendered to PDF by the worker. At most
+    one job per municipality and language is queued or rendering at a time: asking again while
+    it runs returns the running job."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="board_reports"
+    )
+    language = models.CharField(max_length=5, default="sv")
+    status = models.CharField(
+        max_length=20, choices=ReportStatus.choices, default=ReportStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file = models.CharField(max_length=200, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("rapport")
+        verbose_name_plural = _("rapporter")
+        ordering = ("-requested_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                "municipality",
+                "language",
+                condition=Q(status__in=["queued", "rendering"]),
+                name="one_running_board_report",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ReportStatus.QUEUED, ReportStatus.RENDERING)
+
+
+class Certificate(models.Model):
+    """The unit's certificate (intyg) that it completed the model, made when a round completes."""
+
+    rollout = models.OneToOneField(Rollout, on_delete=models.CASCADE, related_name="certificate")
+    file = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("intyg")
+        verbose_name_plural = _("intyg")
+
+    def __str__(self) -> str:
+        return str(self.rollout)

@@ -22,6 +22,8 @@ class DigestItem:
     section: str
     text: str
     url: str
+    # Only coordinators can act on it (observers see the line without the link).
+    coordinator_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,9 @@ class StepApp:
     # Called by the engine when the step becomes under way (e.g. step 4 creates its follow-ups).
     on_start: Callable[[Rollout], None] | None = None
     digest: DigestFn | None = None
+    # Extra lines for the dashboard's "needs attention" that unit rows cannot show (e.g. failed
+    # reminders): (municipality ids, today) → items; one or two queries whatever the size.
+    attention: DigestFn | None = None
 
 
 _registry: dict[int, StepApp] = {}
@@ -62,6 +67,15 @@ def started(rollout: Rollout, step: int) -> None:
     app = _registry.get(int(step))
     if app is not None and app.on_start is not None:
         app.on_start(rollout)
+
+
+def attention_items(municipality_ids: Sequence[int], today: dt.date) -> list[DigestItem]:
+    items: list[DigestItem] = []
+    for step in sorted(_registry):
+        fn = _registry[step].attention
+        if fn is not None:
+            items += fn(municipality_ids, today)
+    return items
 
 
 def digest_items(municipality_ids: Sequence[int], today: dt.date) -> list[DigestItem]:

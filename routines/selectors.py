@@ -24,6 +24,8 @@ def routine_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
             "coordinator_approved": status == RoutineStatus.REVIEW
             and coordinator_version == current,
             "approved": status == RoutineStatus.APPROVED,
+            # In the verksamhetsplan and known to the staff: the routine is implemented.
+            "implemented": status == RoutineStatus.IMPLEMENTED,
             "implemented_on": implemented_on,
         }
         for (

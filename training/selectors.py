@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from rollout.models import Rollout
@@ -28,21 +28,29 @@ def share(completed: int, headcount: int) -> float:
 
 
 def web_course_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
-    """Facts for the engine, for many rollouts in one query."""
-    rows = (
-        WebCourseReport.objects.filter(rollout__in=[r.pk for r in rollouts])
-        .values("rollout_id")
-        .annotate(completed=Sum("completed_count"), reports=Count("id"), last=Max("reported_on"))
-    )
+    """Facts for the engine (and the dashboard's indicators), for many rollouts in one query."""
     headcounts = {r.pk: r.unit.headcount for r in rollouts}
+    completed: dict[int, int] = {}
+    reports: dict[int, int] = {}
+    latest: dict[int, tuple[dt.date, int]] = {}
+    # Oldest first, so the last report seen per rollout gives the latest knowledge level.
+    for rollout_id, count, reported_on, level in (
+        WebCourseReport.objects.filter(rollout__in=[r.pk for r in rollouts])
+        .order_by("rollout_id", "reported_on", "id")
+        .values_list("rollout_id", "completed_count", "reported_on", "knowledge_level")
+    ):
+        completed[rollout_id] = completed.get(rollout_id, 0) + count
+        reports[rollout_id] = reports.get(rollout_id, 0) + 1
+        latest[rollout_id] = (reported_on, level)
     return {
-        row["rollout_id"]: {
-            "completed": row["completed"],
-            "reports": row["reports"],
-            "last_report_on": row["last"],
-            "share": share(row["completed"], headcounts.get(row["rollout_id"], 0)),
+        rollout_id: {
+            "completed": total,
+            "reports": reports[rollout_id],
+            "last_report_on": latest[rollout_id][0],
+            "knowledge_level": latest[rollout_id][1],
+            "share": share(total, headcounts.get(rollout_id, 0)),
         }
-        for row in rows
+        for rollout_id, total in completed.items()
     }
 
 

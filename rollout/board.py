@@ -1,0 +1,602 @@
+"""The dashboard's reads. One pass over a municipality's units gives everything the coordinator,
+the board and the researchers ask for: the funnel, reach, what needs attention, the unit table
+and the indicators (RE-AIM). The dashboard, the table, the exports and the board report all read
+the same Board, so their numbers cannot disagree.
+
+The number of queries does not depend on the number of units: units, rollouts and step states
+are read once each, and every step app reports its facts for all rollouts in one query
+(rollout.steps). The rest is arithmetic in Python.
+"""
+
+import datetime as dt
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import TextChoices
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rollout import engine, steps
+from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, Step, StepState, StepStatus
+from rollout.selectors import snapshot
+from units.models import Municipality, Unit, UnitKind
+
+# A unit whose open rollout has had no activity for this long needs a nudge from the coordinator.
+STALE_AFTER_DAYS = 60
+# An unbooked follow-up needs booking when it is due within six weeks (as in the digest).
+BOOK_WITHIN_DAYS = 42
+# A follow-up counts as held on time when it was held at most this long after its due date.
+ON_TIME_GRACE_DAYS = 30
+
+
+class UnitStatus(TextChoices):
+    NOT_STARTED = "not_started", _("Inte påbörjad")
+    ON_TRACK = "on_track", _("Enligt plan")
+    ATTENTION = "attention", _("Behöver åtgärd")
+    OVERDUE = "overdue", _("Försenad")
+    PAUSED = "paused", _("Pausad")
+    DONE = "done", _("Klar")
+
+
+class Stage(TextChoices):
+    """The funnel's columns: where a unit stands."""
+
+    NOT_STARTED = "0", _("Inte påbörjad")
+    WEB_COURSE = "1", _("Steg 1 Webbkurs Heder")
+    TRAINING = "2", _("Steg 2 Riktad utbildning")
+    ROUTINES = "3", _("Steg 3 Rutiner")
+    FOLLOW_UP = "4", _("Steg 4 Uppföljning")
+    DONE = "done", _("Klar")
+
+
+# Next actions that wait for the coordinator now (as opposed to a booked date in the future).
+COORDINATOR_NOW = {"decide_request", "book_training", "approve_routine", "complete_training"}
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit_id: int
+    name: str
+    sector_id: int | None
+    sector: str
+    kind: str
+    headcount: int
+    stage: str
+    status: str
+    rollout_status: str | None = None
+    round: int | None = None
+    action: engine.NextAction | None = None
+    last_activity: dt.datetime | None = None
+    started_on: dt.date | None = None
+    completed_on: dt.date | None = None
+    web_course_completed: int = 0
+    knowledge_level: int | None = None
+    routine_implemented: bool = False
+    implemented_on: dt.date | None = None
+    step_days: dict[int, int] = field(default_factory=dict)
+    # (offset in months, due date, held on, routine in use, effect)
+    follow_ups: tuple[tuple[int, dt.date | None, dt.date | None, str, int | None], ...] = ()
+    next_follow_up_booked: bool = False
+    stale: bool = False
+
+    @property
+    def due(self) -> dt.date | None:
+        return self.action.due if self.action else None
+
+    @property
+    def started(self) -> bool:
+        return self.rollout_status in (
+            RolloutStatus.ACTIVE,
+            RolloutStatus.PAUSED,
+            RolloutStatus.COMPLETED,
+        )
+
+    @property
+    def web_course_share(self) -> float:
+        return min(self.web_course_completed / self.headcount, 1.0) if self.headcount else 0.0
+
+    @property
+    def status_label(self) -> str:
+        return str(UnitStatus(self.status).label)
+
+    @property
+    def stage_label(self) -> str:
+        return str(Stage(self.stage).label)
+
+    @property
+    def step_url_name(self) -> str | None:
+        app = steps.get(int(self.stage)) if self.stage.isdigit() and self.stage != "0" else None
+        return app.page_url_name if app else None
+
+
+def _status(
+    rollout: Rollout | None, action: engine.NextAction | None, stale: bool, today: dt.date
+) -> str:
+    if rollout is None or rollout.status == RolloutStatus.DECLINED:
+        return UnitStatus.NOT_STARTED
+    if rollout.status == RolloutStatus.COMPLETED:
+        return UnitStatus.DONE
+    if rollout.status == RolloutStatus.PAUSED:
+        return UnitStatus.PAUSED
+    if action and action.due and action.due < today:
+        return UnitStatus.OVERDUE
+    if rollout.status == RolloutStatus.REQUESTED or stale:
+        return UnitStatus.ATTENTION
+    if action and action.code in COORDINATOR_NOW:
+        return UnitStatus.ATTENTION
+    return UnitStatus.ON_TRACK
+
+
+def _stage(rollout: Rollout | None, current: int | None) -> str:
+    if rollout is None or rollout.status in (RolloutStatus.DECLINED, RolloutStatus.REQUESTED):
+        return Stage.NOT_STARTED
+    if rollout.status == RolloutStatus.COMPLETED or current is None:
+        return Stage.DONE
+    return str(current)
+
+
+def _days(states: Iterable[StepState]) -> dict[int, int]:
+    return {
+        state.step: (state.completed_at - state.started_at).days
+        for state in states
+        if state.status == StepStatus.DONE and state.started_at and state.completed_at
+    }
+
+
+def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> list[UnitRow]:
+    """A row per active unit, with where it stands and what comes next: five to ten queries
+    whatever the number of units."""
+    today = today or timezone.localdate()
+    units = {
+        unit.pk: unit
+        for unit in Unit.objects.filter(municipality=municipality, is_active=True)
+        .select_related("sector")
+        .only("id", "name", "kind", "headcount", "sector__name", "municipality_id")
+    }
+    current: dict[int, Rollout] = {}
+    for candidate in Rollout.objects.filter(
+        unit__municipality=municipality, unit__is_active=True
+    ).order_by("unit_id", "-round"):
+        held = current.get(candidate.unit_id)
+        # The open round if there is one, else the latest.
+        if held is None or (candidate.status in OPEN_STATUSES and held.status not in OPEN_STATUSES):
+            current[candidate.unit_id] = candidate
+    for open_or_latest in current.values():
+        unit = units[open_or_latest.unit_id]
+        unit.municipality = municipality
+        open_or_latest.unit = unit
+    rollouts = list(current.values())
+    states: dict[int, list[StepState]] = {}
+    for state in StepState.objects.filter(rollout__in=[r.pk for r in rollouts]).order_by(
+        "rollout_id", "step"
+    ):
+        states.setdefault(state.rollout_id, []).append(state)
+    facts = steps.facts_for(rollouts)
+    stale_before = timezone.now() - dt.timedelta(days=STALE_AFTER_DAYS)
+    rows = []
+    for unit in units.values():
+        rollout = current.get(unit.pk)
+        base: dict[str, Any] = {
+            "unit_id": unit.pk,
+            "name": unit.name,
+            "sector_id": unit.sector_id,
+            "sector": unit.sector.name if unit.sector else "",
+            "kind": unit.kind,
+            "headcount": unit.headcount,
+        }
+        if rollout is None:
+            rows.append(UnitRow(**base, stage=Stage.NOT_STARTED, status=UnitStatus.NOT_STARTED))
+            continue
+        rollout_states = states.get(rollout.pk, [])
+        rollout_facts = facts.get(rollout.pk, {})
+        snap = snapshot(rollout=rollout, states=rollout_states, facts=rollout_facts)
+        action = engine.next_action(snap)
+        stale = rollout.status == RolloutStatus.ACTIVE and rollout.last_activity_at < stale_before
+        web = rollout_facts.get(Step.WEB_COURSE, {})
+        routine = rollout_facts.get(Step.ROUTINES, {})
+        implemented = routine.get("implemented_on")
+        implemented_on = implemented if isinstance(implemented, dt.date) else None
+        if implemented_on is None:
+            implemented_on = next(
+                (s.completed_on for s in rollout_states if s.step == Step.ROUTINES), None
+            )
+        records = rollout_facts.get(Step.FOLLOW_UP, {}).get("records", [])
+        follow_ups = tuple(
+            (
+                r.offset_months,
+                engine.add_months(implemented_on, r.offset_months) if implemented_on else None,
+                r.held_on,
+                r.routine_in_use,
+                r.effect,
+            )
+            for r in records  # type: ignore[attr-defined]
+        )
+        next_open = next((r for r in records if r.status != "held"), None)  # type: ignore[attr-defined]
+        rows.append(
+            UnitRow(
+                **base,
+                stage=_stage(rollout, engine.current_step(snap)),
+                status=_status(rollout, action, stale, today),
+                rollout_status=rollout.status,
+                round=rollout.round,
+                action=action,
+                last_activity=rollout.last_activity_at,
+                started_on=snap.started_on,
+                completed_on=timezone.localdate(rollout.completed_at)
+                if rollout.completed_at
+                else None,
+                web_course_completed=int(web.get("completed", 0) or 0),  # type: ignore[call-overload]
+                knowledge_level=web.get("knowledge_level"),  # type: ignore[arg-type]
+                routine_implemented=bool(routine.get("implemented"))
+                or rollout.status == RolloutStatus.COMPLETED,
+                implemented_on=implemented_on,
+                step_days=_days(rollout_states),
+                follow_ups=follow_ups,
+                next_follow_up_booked=bool(next_open and next_open.status == "booked"),
+                stale=stale,
+            )
+        )
+    return rows
+
+
+# --- The funnel and reach -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    text: str  # the number as shown, e.g. "12" or "45 %"
+    url: str = ""
+
+
+def funnel(rows: Sequence[UnitRow]) -> list[tuple[str, str, int]]:
+    """(stage value, label, number of units) for every stage, in order."""
+    counts = Counter(row.stage for row in rows)
+    return [(stage.value, str(stage.label), counts[stage.value]) for stage in Stage]
+
+
+@dataclass(frozen=True)
+class Share:
+    """A part of a whole, e.g. staff who took the web course of all staff."""
+
+    part: int
+    whole: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.part / self.whole if self.whole else None
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.part / self.whole) if self.whole else None
+
+
+@dataclass(frozen=True)
+class Group:
+    """One sector (or kind of organisation): reach, adoption and implementation within it."""
+
+    key: str
+    label: str
+    units: int
+    started: int
+    headcount: int
+    web_course: int
+    implemented: int
+
+    @property
+    def reach(self) -> Share:
+        return Share(self.web_course, self.headcount)
+
+    @property
+    def adoption(self) -> Share:
+        return Share(self.started, self.units)
+
+    @property
+    def implementation(self) -> Share:
+        return Share(self.implemented, self.started)
+
+
+def _group(key: str, label: str, rows: Sequence[UnitRow]) -> Group:
+    return Group(
+        key=key,
+        label=label,
+        units=len(rows),
+        started=sum(row.started for row in rows),
+        headcount=sum(row.headcount for row in rows),
+        web_course=sum(min(row.web_course_completed, row.headcount) for row in rows),
+        implemented=sum(row.started and row.routine_implemented for row in rows),
+    )
+
+
+def groups_by_sector(rows: Sequence[UnitRow]) -> list[Group]:
+    by_sector: dict[tuple[str, int | None], list[UnitRow]] = {}
+    for row in rows:
+        by_sector.setdefault((row.sector, row.sector_id), []).append(row)
+    return [
+        _group(str(sector_id or ""), name or str(_("Utan sektor")), members)
+        for (name, sector_id), members in sorted(
+            by_sector.items(), key=lambda item: item[0][0].casefold()
+        )
+    ]
+
+
+def groups_by_kind(rows: Sequence[UnitRow]) -> list[Group]:
+    return [
+        _group(kind.value, str(kind.label), [row for row in rows if row.kind == kind])
+        for kind in UnitKind
+    ]
+
+
+# --- Indicators (RE-AIM) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Indicators:
+    reach: Share
+    adoption: Share
+    implementation: Share
+    # Median days each step took (started → done), over the units that finished it.
+    median_step_days: dict[int, float | None]
+    median_days_to_routine: float | None
+    follow_ups_on_time: Share
+    in_use_at_12_months: Share
+    partly_in_use_at_12_months: int
+    # Effect: for units with both, the step 1 knowledge level against the follow-up's judgement.
+    effect_by_level: list[tuple[int, int, float | None]]
+    mean_knowledge_level: float | None
+    mean_effect: float | None
+    effect_pairs: int
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(statistics.fmean(values), 1) if values else None
+
+
+def indicators(rows: Sequence[UnitRow], today: dt.date) -> Indicators:
+    overall = _group("", "", rows)
+    due_follow_ups = [
+        (due, held)
+        for row in rows
+        for _months, due, held, _in_use, _effect in row.follow_ups
+        if due is not None and (held is not None or due < today)
+    ]
+    on_time = sum(
+        1
+        for due, held in due_follow_ups
+        if held is not None and held <= due + dt.timedelta(days=ON_TIME_GRACE_DAYS)
+    )
+    at_12 = [
+        in_use
+        for row in rows
+        for months, _due, held, in_use, _effect in row.follow_ups
+        if months == 12 and held is not None and in_use
+    ]
+    pairs = []
+    for row in rows:
+        effects = [effect for *_rest, effect in row.follow_ups if effect is not None]
+        if row.knowledge_level is not None and effects:
+            pairs.append((int(row.knowledge_level), effects[-1]))
+    to_routine = [
+        (row.implemented_on - row.started_on).days
+        for row in rows
+        if row.started_on and row.implemented_on and row.routine_implemented
+    ]
+    return Indicators(
+        reach=overall.reach,
+        adoption=overall.adoption,
+        implementation=overall.implementation,
+        median_step_days={
+            step: _median([row.step_days[step] for row in rows if step in row.step_days])
+            for step in Step.values
+        },
+        median_days_to_routine=_median(to_routine),
+        follow_ups_on_time=Share(on_time, len(due_follow_ups)),
+        in_use_at_12_months=Share(sum(value == "yes" for value in at_12), len(at_12)),
+        partly_in_use_at_12_months=sum(value == "partly" for value in at_12),
+        effect_by_level=[
+            (
+                level,
+                len(effects := [e for lvl, e in pairs if lvl == level]),
+                _mean(effects),
+            )
+            for level in range(1, 6)
+        ],
+        mean_knowledge_level=_mean([level for level, _e in pairs]),
+        mean_effect=_mean([e for _l, e in pairs]),
+        effect_pairs=len(pairs),
+    )
+
+
+# --- What needs attention -------------------------------------------------------------------
+
+
+class Attention(TextChoices):
+    OVERDUE_FOLLOW_UPS = "overdue_follow_ups", _("Försenade uppföljningar")
+    FOLLOW_UPS_TO_BOOK = "follow_ups_to_book", _("Uppföljningar att boka")
+    SESSIONS_TO_BOOK = "sessions_to_book", _("Riktade utbildningar att boka")
+    ROUTINES_TO_REVIEW = "routines_to_review", _("Rutiner som väntar på granskning")
+    REQUESTS = "requests", _("Förfrågningar om att delta")
+    OTHER_OVERDUE = "other_overdue", _("Andra försenade åtgärder")
+    STALE = "stale", _("Ingen aktivitet på länge")
+    PAUSED = "paused", _("Pausade införanden")
+
+
+def attention_kind(row: UnitRow, today: dt.date) -> list[str]:
+    """Which of the dashboard's "needs attention" lists a unit belongs in (maybe several)."""
+    kinds: list[str] = []
+    action = row.action
+    code = action.code if action else ""
+    due = action.due if action else None
+    if code.startswith("follow_up_") and due:
+        if due < today:
+            kinds.append(Attention.OVERDUE_FOLLOW_UPS)
+        elif not row.next_follow_up_booked and (due - today).days <= BOOK_WITHIN_DAYS:
+            kinds.append(Attention.FOLLOW_UPS_TO_BOOK)
+    elif due and due < today:
+        kinds.append(Attention.OTHER_OVERDUE)
+    if code == "book_training":
+        kinds.append(Attention.SESSIONS_TO_BOOK)
+    if code == "approve_routine":
+        kinds.append(Attention.ROUTINES_TO_REVIEW)
+    if code == "decide_request":
+        kinds.append(Attention.REQUESTS)
+    if row.stale:
+        kinds.append(Attention.STALE)
+    if row.rollout_status == RolloutStatus.PAUSED:
+        kinds.append(Attention.PAUSED)
+    return kinds
+
+
+def attention(rows: Sequence[UnitRow], today: dt.date) -> dict[str, list[UnitRow]]:
+    """{attention kind: units, most urgent first}, only the kinds that have units."""
+    lists: dict[str, list[UnitRow]] = {}
+    for row in rows:
+        for kind in attention_kind(row, today):
+            lists.setdefault(kind, []).append(row)
+    far = dt.date.max
+    return {
+        kind.value: sorted(lists[kind.value], key=lambda r: (r.due or far, r.name.casefold()))
+        for kind in Attention
+        if kind.value in lists
+    }
+
+
+# --- The whole board ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Board:
+    municipality: Municipality
+    today: dt.date
+    rows: list[UnitRow]
+    funnel: list[tuple[str, str, int]]
+    by_sector: list[Group]
+    by_kind: list[Group]
+    indicators: Indicators
+    attention: dict[str, list[UnitRow]]
+    extra_attention: list[steps.DigestItem]
+    built_at: dt.datetime
+
+
+def board(*, municipality: Municipality, today: dt.date | None = None) -> Board:
+    today = today or timezone.localdate()
+    rows = unit_rows(municipality=municipality, today=today)
+    return Board(
+        municipality=municipality,
+        today=today,
+        rows=rows,
+        funnel=funnel(rows),
+        by_sector=groups_by_sector(rows),
+        by_kind=groups_by_kind(rows),
+        indicators=indicators(rows, today),
+        attention=attention(rows, today),
+        extra_attention=steps.attention_items([municipality.pk], today),
+        built_at=timezone.now(),
+    )
+
+
+# --- The unit table's filters ---------------------------------------------------------------
+
+_FAR_FUTURE = dt.date.max
+_LONG_AGO = dt.datetime.min.replace(tzinfo=dt.UTC)
+_STAGE_ORDER = {stage.value: index for index, stage in enumerate(Stage)}
+_STATUS_ORDER = {
+    status: index
+    for index, status in enumerate(
+        [
+            UnitStatus.OVERDUE,
+            UnitStatus.ATTENTION,
+            UnitStatus.PAUSED,
+            UnitStatus.ON_TRACK,
+            UnitStatus.NOT_STARTED,
+            UnitStatus.DONE,
+        ]
+    )
+}
+SORT_KEYS = {
+    "name": lambda r: r.name.casefold(),
+    "sector": lambda r: (r.sector.casefold(), r.name.casefold()),
+    "stage": lambda r: (_STAGE_ORDER[r.stage], r.name.casefold()),
+    "status": lambda r: (_STATUS_ORDER[r.status], r.name.casefold()),
+    "due": lambda r: (r.due or _FAR_FUTURE, r.name.casefold()),
+    "activity": lambda r: (r.last_activity or _LONG_AGO, r.name.casefold()),
+}
+
+
+@dataclass(frozen=True)
+class TableFilter:
+    """The unit table's filters, search and sort, read from GET parameters. Anything unknown or
+    malformed falls back to the default, so a hand-edited or stale link never fails."""
+
+    q: str = ""
+    sector: int | None = None
+    kind: str = ""
+    stage: str = ""
+    status: str = ""
+    attention: str = ""
+    sort: str = "name"
+    descending: bool = False
+
+    @classmethod
+    def from_params(cls, params: QueryDict, *, sector_ids: Iterable[int]) -> "TableFilter":
+        sector = params.get("sektor", "")
+        sort = params.get("sort", "") or "name"
+        descending = sort.startswith("-")
+        sort = sort.removeprefix("-")
+        return cls(
+            q=params.get("q", "").strip()[:100],
+            sector=int(sector) if sector.isdigit() and int(sector) in set(sector_ids) else None,
+            kind=_choice(params.get("typ", ""), UnitKind.values),
+            stage=_choice(params.get("steg", ""), Stage.values),
+            status=_choice(params.get("status", ""), UnitStatus.values),
+            attention=_choice(params.get("behov", ""), Attention.values),
+            sort=sort if sort in SORT_KEYS else "name",
+            descending=descending and sort in SORT_KEYS,
+        )
+
+    def apply(self, rows: Iterable[UnitRow], today: dt.date) -> list[UnitRow]:
+        needle = self.q.casefold()
+        selected = [
+            row
+            for row in rows
+            if (not needle or needle in row.name.casefold())
+            and (self.sector is None or row.sector_id == self.sector)
+            and (not self.kind or row.kind == self.kind)
+            and (not self.stage or row.stage == self.stage)
+            and (not self.status or row.status == self.status)
+            and (not self.attention or self.attention in attention_kind(row, today))
+        ]
+        return sorted(selected, key=SORT_KEYS[self.sort], reverse=self.descending)
+
+    def params(self) -> dict[str, str]:
+        """The filters as GET parameters (without sort), for links and exports."""
+        values = {
+            "q": self.q,
+            "sektor": str(self.sector) if self.sector is not None else "",
+            "typ": self.kind,
+            "steg": self.stage,
+            "status": self.status,
+            "behov": self.attention,
+        }
+        return {key: value for key, value in values.items() if value}
+
+    @property
+    def sort_param(self) -> str:
+        return f"-{self.sort}" if self.descending else self.sort
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.params())
+
+
+def _choice(value: str, allowed: Sequence[str]) -> str:
+    return value if value in allowed else ""
