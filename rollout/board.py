@@ -15,14 +15,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import TextChoices
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rollout import engine, steps
 from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, Step, StepState, StepStatus
 from rollout.selectors import snapshot
+from units import freshness
 from units.models import Municipality, Unit, UnitKind
 
 # A unit whose open rollout has had no activity for this long needs a nudge from the coordinator.
@@ -485,6 +487,31 @@ class Board:
     attention: dict[str, list[UnitRow]]
     extra_attention: list[steps.DigestItem]
     built_at: dt.datetime
+
+
+# How long a Board may be served from the cache when nothing with a trace has changed.
+CACHE_SECONDS = 60
+
+
+def cached_board(*, municipality: Municipality) -> Board:
+    """The Board from the shared cache. The key holds the municipality's generation (bumped by
+    every change, units.freshness), the language (next actions are texts) and the day (what is
+    overdue changes at midnight)."""
+    key = ":".join(
+        (
+            "board",
+            str(municipality.pk),
+            str(freshness.generation(municipality.pk)),
+            translation.get_language() or "sv",
+            timezone.localdate().isoformat(),
+        )
+    )
+    found = cache.get(key)
+    if isinstance(found, Board):
+        return found
+    fresh = board(municipality=municipality)
+    cache.set(key, fresh, CACHE_SECONDS)
+    return fresh
 
 
 def board(*, municipality: Municipality, today: dt.date | None = None) -> Board:

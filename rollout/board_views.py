@@ -40,7 +40,7 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
 
 def _board(request: HttpRequest, pk: int) -> tuple[Municipality, selectors.Board]:
     municipality = access.get_municipality_for_user(request.user, pk)
-    return municipality, selectors.board(municipality=municipality)
+    return municipality, selectors.cached_board(municipality=municipality)
 
 
 def _common(request: HttpRequest, municipality: Municipality) -> dict[str, object]:

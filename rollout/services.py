@@ -17,6 +17,7 @@ from rollout.models import (
     StepStatus,
     TimelineEvent,
 )
+from units import freshness
 from units.models import Unit, User
 
 
@@ -36,6 +37,7 @@ def record_event(
     event = TimelineEvent.objects.create(
         unit=unit, rollout=rollout, step=step, actor=actor, kind=kind, params=params
     )
+    freshness.changed(unit.municipality_id)
     if rollout is not None:
         Rollout.objects.filter(pk=rollout.pk).update(last_activity_at=event.at)
     return event

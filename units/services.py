@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from units import freshness
 from units.models import (
     AuditEvent,
     Invitation,
@@ -78,6 +79,9 @@ def audit_record(
     unit: Unit | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    municipality_id = municipality.pk if municipality else (unit.municipality_id if unit else None)
+    if municipality_id is not None:
+        freshness.changed(municipality_id)
     return AuditEvent.objects.create(
         actor=actor,
         actor_email=actor.email if actor else "",
