@@ -269,3 +269,25 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return str(self.rollout)
+
+
+class MunicipalitySummary(models.Model):
+    """A municipality's funnel and indicators, precomputed by the worker for the regional view
+    (hundreds of municipalities side by side cannot be computed within a page request). Kept
+    at most a minute behind: the worker recomputes a municipality when its generation
+    (units.freshness) or the day has changed."""
+
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, related_name="summary"
+    )
+    generation = models.BigIntegerField(default=0)
+    day = models.DateField()
+    computed_at = models.DateTimeField()
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("sammanställning")
+        verbose_name_plural = _("sammanställningar")
+
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.computed_at:%Y-%m-%d %H:%M}"

@@ -59,6 +59,17 @@ def coordinated_municipalities(user: AnyUser) -> QuerySet[Municipality]:
     return _municipalities(user, Role.COORDINATOR)
 
 
+def regional_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities whose aggregates the user may compare side by side: every one for a
+    superuser, the granted set for a regional observer (units.RegionalObserver)."""
+    if not _active(user):
+        return Municipality.objects.none()
+    assert isinstance(user, User)
+    if user.is_superuser:
+        return Municipality.objects.all()
+    return Municipality.objects.filter(regional_observers__user=user)
+
+
 def get_municipality_for_user(user: AnyUser, pk: int) -> Municipality:
     try:
         return visible_municipalities(user).get(pk=pk)

@@ -337,3 +337,25 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"
+
+
+class RegionalObserver(models.Model):
+    """Reads the aggregates of a set of municipalities side by side (a county administrative
+    board, a national body, a research group): funnels and indicators, never unit pages or
+    anything written about a unit. Granted by a superuser in the admin."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="regional_observer")
+    organisation = models.CharField(
+        _("organisation"), max_length=200, blank=True, validators=[validate_no_personal_data]
+    )
+    municipalities = models.ManyToManyField(
+        Municipality, related_name="regional_observers", verbose_name=_("kommuner")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("regional observatör")
+        verbose_name_plural = _("regionala observatörer")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.organisation})" if self.organisation else str(self.user)
