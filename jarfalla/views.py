@@ -24,6 +24,8 @@ def home(request: HttpRequest) -> HttpResponse:
     roles = access.roles_of(request.user)
     if roles.sees_municipality or roles.manager_of:
         return redirect("units:list")
+    if access.regional_municipalities(request.user).exists():
+        return redirect("rollout:regional")
     return render(request, "home.html")
 
 

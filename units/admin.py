@@ -11,6 +11,7 @@ from units.models import (
     Invitation,
     Municipality,
     MunicipalRole,
+    RegionalObserver,
     Sector,
     Unit,
     UnitManager,
@@ -98,6 +99,18 @@ class MunicipalRoleAdmin(AuditedAdmin):
     search_fields = ("user__email", "municipality__name")
     list_select_related = ("user", "municipality")
     raw_id_fields = ("user",)
+
+
+@admin.register(RegionalObserver)
+class RegionalObserverAdmin(AuditedAdmin):
+    """A superuser grants a county board or national body the regional view of some
+    municipalities (counts only, see rollout.regional)."""
+
+    list_display = ("user", "organisation", "created_at")
+    search_fields = ("user__email", "organisation")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    filter_horizontal = ("municipalities",)
 
 
 @admin.register(UnitManager)
