@@ -20,9 +20,12 @@ ACCESSIBILITY_STATEMENT_DATE = dt.date(2026, 11, 27)
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Role-aware start: everyone with a role starts at the units they work with."""
+    """Role-aware start: coordinators and observers at the dashboard (where each unit stands
+    and what needs them), unit managers at their units, regional observers at the regional view."""
     roles = access.roles_of(request.user)
-    if roles.sees_municipality or roles.manager_of:
+    if roles.sees_municipality:
+        return redirect("rollout:dashboard_home")
+    if roles.manager_of:
         return redirect("units:list")
     if access.regional_municipalities(request.user).exists():
         return redirect("rollout:regional")

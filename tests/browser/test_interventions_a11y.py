@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_invitation_flow import log_in_with_second_factor
+from tests.browser.test_invitation_flow import log_in_with_second_factor, open_unit_list
 from units.models import Municipality, Unit, User
 
 pytestmark = pytest.mark.browser
@@ -17,7 +17,7 @@ def test_coordinator_adds_an_intervention_and_finds_it_in_the_matrix(
     page: Page, live_server, coordinator: User, municipality: Municipality, unit_a: Unit
 ) -> None:
     log_in_with_second_factor(page, coordinator)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Enheter")
+    open_unit_list(page)
     page.goto(f"/dashboard/{municipality.pk}/insatser/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Insatskedjor")
     expect(page.get_by_text("Det finns inga insatser registrerade ännu.")).to_be_visible()

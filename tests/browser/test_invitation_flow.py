@@ -24,6 +24,14 @@ def log_in_with_second_factor(page: Page, user: User) -> None:
         check_a11y()
     page.get_by_label(re.compile("kod", re.I)).fill(current_totp_code(user))
     page.get_by_label(re.compile("kod", re.I)).press("Enter")
+    expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
+    if check_a11y is not None:
+        check_a11y()
+
+
+def open_unit_list(page: Page) -> None:
+    page.get_by_role("link", name="Enheter", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enheter")
 
 
 def test_coordinator_invites_manager_who_sees_only_that_unit(
@@ -36,7 +44,7 @@ def test_coordinator_invites_manager_who_sees_only_that_unit(
     unit_x: Unit,
 ) -> None:
     log_in_with_second_factor(page, coordinator)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Enheter")
+    open_unit_list(page)
     expect(page.get_by_role("link", name=unit_a.name)).to_be_visible()
     expect(page.get_by_role("link", name=unit_x.name)).to_have_count(0)
 
@@ -74,7 +82,7 @@ def test_coordinator_invites_manager_who_sees_only_that_unit(
 def test_coordinator_pages_pass_axe(page: Page, coordinator: User, unit_a: Unit) -> None:
     """Every page a coordinator works on; the page fixture runs axe on each load."""
     log_in_with_second_factor(page, coordinator)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Enheter")
+    open_unit_list(page)
     municipality = unit_a.municipality_id
     for url in (
         "/units/?q=sol&status=all&sort=-headcount",

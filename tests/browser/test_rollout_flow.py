@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_invitation_flow import log_in_with_second_factor
+from tests.browser.test_invitation_flow import log_in_with_second_factor, open_unit_list
 from tests.factories import DEFAULT_PASSWORD
 from units.models import Unit, User
 
@@ -31,6 +31,7 @@ def test_start_report_twice_and_close_step_1(
     page: Page, browser: Browser, live_server, coordinator: User, manager_a: User, unit_a: Unit
 ) -> None:
     log_in_with_second_factor(page, coordinator)
+    open_unit_list(page)
     page.get_by_role("link", name=unit_a.name).click()
     expect(page.get_by_text("Enheten har inte börjat arbeta med modellen ännu.")).to_be_visible()
     page.get_by_role("button", name="Starta införandet").click()

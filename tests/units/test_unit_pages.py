@@ -188,12 +188,14 @@ def test_empty_states(client: Client, municipality) -> None:
 
 
 @pytest.mark.django_db
-def test_start_page_sends_each_role_to_its_units(
-    client: Client, manager_a: User, observer: User
+def test_start_page_sends_each_role_to_its_place(
+    client: Client, manager_a: User, observer: User, coordinator: User
 ) -> None:
-    for user in (manager_a, observer):
+    client.force_login(manager_a)
+    assert client.get("/")["Location"] == reverse("units:list")
+    for user in (observer, coordinator):
         client.force_login(user)
-        assert client.get("/")["Location"] == reverse("units:list")
+        assert client.get("/")["Location"] == reverse("rollout:dashboard_home")
     client.force_login(manager_a)
     assert "Mina enheter" in client.get(reverse("units:list")).content.decode()
 
