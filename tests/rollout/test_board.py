@@ -344,21 +344,25 @@ def test_indicator_exports_carry_the_page_numbers(
     )
 
 
-@pytest.mark.django_db
-def test_dashboard_shows_funnel_attention_and_links_to_where_it_is_handled(
-    client: Client, coordinator: User, municipality: Municipality, world: dict[str, Unit]
-) -> None:
-    Reminder.objects.create(
-        recipient=coordinator,
+def failed_reminder(recipient: User, unit: Unit) -> Reminder:
+    return Reminder.objects.create(
+        recipient=recipient,
         kind="nudge",
         subject_key="x",
         due_on=TODAY,
-        unit=world["Webbkurs"],
+        unit=unit,
         subject="s",
         body="b",
         status=ReminderStatus.FAILED,
         next_attempt_at=timezone.now(),
     )
+
+
+@pytest.mark.django_db
+def test_dashboard_shows_funnel_attention_and_links_to_where_it_is_handled(
+    client: Client, coordinator: User, municipality: Municipality, world: dict[str, Unit]
+) -> None:
+    failed_reminder(coordinator, world["Webbkurs"])
     client.force_login(coordinator)
     assert client.get(reverse("rollout:dashboard_home")).url == reverse(
         "rollout:dashboard", args=[municipality.pk]
@@ -380,17 +384,7 @@ def test_dashboard_shows_funnel_attention_and_links_to_where_it_is_handled(
 def test_observer_reads_but_sees_no_links_for_coordinators(
     client: Client, observer: User, municipality: Municipality, world: dict[str, Unit]
 ) -> None:
-    Reminder.objects.create(
-        recipient=observer,
-        kind="nudge",
-        subject_key="x",
-        due_on=TODAY,
-        unit=world["Webbkurs"],
-        subject="s",
-        body="b",
-        status=ReminderStatus.FAILED,
-        next_attempt_at=timezone.now(),
-    )
+    failed_reminder(observer, world["Webbkurs"])
     client.force_login(observer)
     response = client.get(reverse("rollout:dashboard", args=[municipality.pk]))
     assert response.status_code == 200
