@@ -143,7 +143,8 @@ def _stage(rollout: Rollout | None, current: int | None) -> str:
 
 def _days(states: Iterable[StepState]) -> dict[int, int]:
     return {
-        state.step: (state.completed_at - state.started_at).days
+        # A step closed before it was started (an early start moved it) took no days.
+        state.step: max((state.completed_at - state.started_at).days, 0)
         for state in states
         if state.status == StepStatus.DONE and state.started_at and state.completed_at
     }
@@ -387,8 +388,9 @@ def indicators(rows: Sequence[UnitRow], today: dt.date) -> Indicators:
         effects = [effect for *_rest, effect in row.follow_ups if effect is not None]
         if row.knowledge_level is not None and effects:
             pairs.append((int(row.knowledge_level), effects[-1]))
+    # A routine may have been in the business plan before the round started: zero days, not less.
     to_routine = [
-        (row.implemented_on - row.started_on).days
+        max((row.implemented_on - row.started_on).days, 0)
         for row in rows
         if row.started_on and row.implemented_on and row.routine_implemented
     ]

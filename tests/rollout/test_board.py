@@ -3,6 +3,7 @@ lists, the unit table and the indicators, in a number of queries that does not g
 number of units."""
 
 import csv
+import re
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -376,6 +377,10 @@ def test_dashboard_shows_funnel_attention_and_links_to_where_it_is_handled(
     assert "1 påminnelse kunde inte skickas" in html
     assert reverse("followup:outbox", args=[municipality.pk]) + "?status=failed" in html
     assert "<svg" in html and '<title id="funnel-title">Enheter per steg</title>' in html
+    # SVG coordinates are plain numbers, never Swedish decimal commas.
+    widths = re.findall(r'<rect x="260" y="[0-9.]+" width="([^"]+)"', html)
+    assert widths and all(re.fullmatch(r"[0-9]+(\.[0-9]+)?", width) for width in widths)
+    assert any(float(width) > 0 for width in widths)
     # The funnel's numbers are there as a table too, each a link to the filtered table.
     assert f'href="{reverse("rollout:unit_table", args=[municipality.pk])}?steg=4">Steg 4' in html
 
