@@ -8,9 +8,10 @@ are read once each, and every step app reports its facts for all rollouts in one
 (rollout.steps). The rest is arithmetic in Python.
 """
 
+import dataclasses
 import datetime as dt
 import statistics
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 
 from rollout import engine, steps
 from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, Step, StepState, StepStatus
-from rollout.selectors import snapshot
 from units import freshness
 from units.models import Municipality, Unit, UnitKind
 
@@ -141,13 +141,42 @@ def _stage(rollout: Rollout | None, current: int | None) -> str:
     return str(current)
 
 
-def _days(states: Iterable[StepState]) -> dict[int, int]:
+# (step, status, started_at, completed_at) of one StepState, read as plain values: building
+# thousands of model instances was most of the dashboard's time.
+StateRow = tuple[int, str, dt.datetime | None, dt.datetime | None]
+
+
+def _days(states: Iterable[StateRow]) -> dict[int, int]:
     return {
         # A step closed before it was started (an early start moved it) took no days.
-        state.step: max((state.completed_at - state.started_at).days, 0)
-        for state in states
-        if state.status == StepStatus.DONE and state.started_at and state.completed_at
+        step: max((completed - started).days, 0)
+        for step, status, started, completed in states
+        if status == StepStatus.DONE and started and completed
     }
+
+
+def _snapshot(
+    rollout: Rollout,
+    states: Sequence[StateRow],
+    facts: dict[int, dict[str, object]],
+    municipality: Municipality,
+    tz: dt.tzinfo,
+) -> engine.RolloutSnapshot:
+    return engine.RolloutSnapshot(
+        status=rollout.status,
+        steps={
+            step: engine.StepSnapshot(
+                status=status,
+                started_on=started.astimezone(tz).date() if started else None,
+                completed_on=completed.astimezone(tz).date() if completed else None,
+            )
+            for step, status, started, completed in states
+        },
+        started_on=rollout.started_at.astimezone(tz).date() if rollout.started_at else None,
+        followup_offsets_months=tuple(municipality.followup_offsets_months),
+        facts=facts,
+        web_course_threshold=municipality.web_course_threshold_percent / 100,
+    )
 
 
 def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> list[UnitRow]:
@@ -173,12 +202,15 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
         unit.municipality = municipality
         open_or_latest.unit = unit
     rollouts = list(current.values())
-    states: dict[int, list[StepState]] = {}
-    for state in StepState.objects.filter(rollout__in=[r.pk for r in rollouts]).order_by(
-        "rollout_id", "step"
+    states: dict[int, list[StateRow]] = {}
+    for rollout_id, *state in (
+        StepState.objects.filter(rollout__in=[r.pk for r in rollouts])
+        .order_by("rollout_id", "step")
+        .values_list("rollout_id", "step", "status", "started_at", "completed_at")
     ):
-        states.setdefault(state.rollout_id, []).append(state)
+        states.setdefault(rollout_id, []).append(tuple(state))  # type: ignore[arg-type]
     facts = steps.facts_for(rollouts)
+    tz = timezone.get_current_timezone()
     stale_before = timezone.now() - dt.timedelta(days=STALE_AFTER_DAYS)
     rows = []
     for unit in units.values():
@@ -196,17 +228,18 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
             continue
         rollout_states = states.get(rollout.pk, [])
         rollout_facts = facts.get(rollout.pk, {})
-        snap = snapshot(rollout=rollout, states=rollout_states, facts=rollout_facts)
+        snap = _snapshot(rollout, rollout_states, rollout_facts, municipality, tz)
         action = engine.next_action(snap)
+        if action is not None:
+            # A plain string: the Board is cached per language, and lazy texts unpickle slowly.
+            action = dataclasses.replace(action, text=str(action.text))
         stale = rollout.status == RolloutStatus.ACTIVE and rollout.last_activity_at < stale_before
         web = rollout_facts.get(Step.WEB_COURSE, {})
         routine = rollout_facts.get(Step.ROUTINES, {})
         implemented = routine.get("implemented_on")
         implemented_on = implemented if isinstance(implemented, dt.date) else None
         if implemented_on is None:
-            implemented_on = next(
-                (s.completed_on for s in rollout_states if s.step == Step.ROUTINES), None
-            )
+            implemented_on = snap.steps.get(Step.ROUTINES, engine.StepSnapshot()).completed_on
         records = rollout_facts.get(Step.FOLLOW_UP, {}).get("records", [])
         follow_ups = tuple(
             (
@@ -229,7 +262,7 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
                 action=action,
                 last_activity=rollout.last_activity_at,
                 started_on=snap.started_on,
-                completed_on=timezone.localdate(rollout.completed_at)
+                completed_on=rollout.completed_at.astimezone(tz).date()
                 if rollout.completed_at
                 else None,
                 web_course_completed=int(web.get("completed", 0) or 0),  # type: ignore[call-overload]
@@ -489,36 +522,79 @@ class Board:
     attention: dict[str, list[UnitRow]]
     extra_attention: list[steps.DigestItem]
     built_at: dt.datetime
+    unit_count: int = 0
+    started_count: int = 0
+    attention_counts: dict[str, int] = field(default_factory=dict)
+
+    def light(self, shown: int = 5) -> "Board":
+        """Everything but the rows, and the first `shown` units of each attention list: what the
+        dashboard and the indicators need, small enough to fetch from the cache on every page."""
+        return dataclasses.replace(
+            self,
+            rows=[],
+            attention={kind: rows[:shown] for kind, rows in self.attention.items()},
+        )
+
+    @property
+    def sectors(self) -> list[tuple[int, str]]:
+        """(id, name) of the sectors that have active units, by name: the table's filter."""
+        return sorted(
+            {(row.sector_id, row.sector) for row in self.rows if row.sector_id is not None},
+            key=lambda item: item[1].casefold(),
+        )
 
 
 # How long a Board may be served from the cache when nothing with a trace has changed.
 CACHE_SECONDS = 60
 
 
-def cached_board(*, municipality: Municipality) -> Board:
-    """The Board from the shared cache. The key holds the municipality's generation (bumped by
-    every change, units.freshness), the language (next actions are texts) and the day (what is
-    overdue changes at midnight)."""
-    key = ":".join(
+# The latest full Boards this process has used, so that paging and filtering the unit table does
+# not fetch and unpickle thousands of rows on every request. Keys change with every change.
+_recent: "OrderedDict[str, Board]" = OrderedDict()
+RECENT_BOARDS = 2
+
+
+def _key(municipality: Municipality, part: str) -> str:
+    return ":".join(
         (
             "board",
+            part,
             str(municipality.pk),
             str(freshness.generation(municipality.pk)),
             translation.get_language() or "sv",
             timezone.localdate().isoformat(),
         )
     )
-    found = cache.get(key)
-    if isinstance(found, Board):
-        return found
-    fresh = board(municipality=municipality)
-    cache.set(key, fresh, CACHE_SECONDS)
-    return fresh
+
+
+def cached_board(*, municipality: Municipality, light: bool = False) -> Board:
+    """The Board from the shared cache. The key holds the municipality's generation (bumped by
+    every change, units.freshness), the language (next actions are texts) and the day (what is
+    overdue changes at midnight). `light` gives Board.light(): no rows, a few KB."""
+    key = _key(municipality, "light" if light else "full")
+    found = _recent.get(key) if not light else None
+    if found is None:
+        found = cache.get(key)
+    if not isinstance(found, Board):
+        full = _recent.get(_key(municipality, "full")) if light else None
+        if full is None:
+            full = board(municipality=municipality)
+            cache.set(_key(municipality, "full"), full, CACHE_SECONDS)
+        found = full.light() if light else full
+        if light:
+            cache.set(key, found, CACHE_SECONDS)
+    if not light:
+        _recent[key] = found
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT_BOARDS:
+            _recent.popitem(last=False)
+    return found
 
 
 def board(*, municipality: Municipality, today: dt.date | None = None) -> Board:
     today = today or timezone.localdate()
     rows = unit_rows(municipality=municipality, today=today)
+    lists = attention(rows, today)
     return Board(
         municipality=municipality,
         today=today,
@@ -527,9 +603,12 @@ def board(*, municipality: Municipality, today: dt.date | None = None) -> Board:
         by_sector=groups_by_sector(rows),
         by_kind=groups_by_kind(rows),
         indicators=indicators(rows, today),
-        attention=attention(rows, today),
+        attention=lists,
         extra_attention=steps.attention_items([municipality.pk], today),
         built_at=timezone.now(),
+        unit_count=len(rows),
+        started_count=sum(row.started for row in rows),
+        attention_counts={kind: len(members) for kind, members in lists.items()},
     )
 
 

@@ -9,11 +9,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from rollout import board as selectors
 from rollout import exports
+from rollout.charts import adoption_chart, funnel_chart, reach_chart
 from rollout.models import Step
 from units import access
 from units.models import Municipality, UnitKind
@@ -38,9 +38,11 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
     return render(request, "rollout/dashboard_choose.html", {"municipalities": municipalities})
 
 
-def _board(request: HttpRequest, pk: int) -> tuple[Municipality, selectors.Board]:
+def _board(
+    request: HttpRequest, pk: int, *, light: bool = False
+) -> tuple[Municipality, selectors.Board]:
     municipality = access.get_municipality_for_user(request.user, pk)
-    return municipality, selectors.cached_board(municipality=municipality)
+    return municipality, selectors.cached_board(municipality=municipality, light=light)
 
 
 def _common(request: HttpRequest, municipality: Municipality) -> dict[str, object]:
@@ -53,12 +55,12 @@ def _common(request: HttpRequest, municipality: Municipality) -> dict[str, objec
 @require_GET
 @login_required
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    municipality, board = _board(request, pk)
+    municipality, board = _board(request, pk, light=True)
     attention = [
         {
             "kind": kind,
             "label": selectors.Attention(kind).label,
-            "count": len(rows),
+            "count": board.attention_counts[kind],
             "items": [
                 {"row": row, "url": _attention_url(kind, row)} for row in rows[:ATTENTION_SHOWN]
             ],
@@ -73,11 +75,11 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             **_common(request, municipality),
             "board": board,
             "attention": attention,
-            "units_total": len(board.rows),
-            "units_started": sum(row.started for row in board.rows),
+            "units_total": board.unit_count,
+            "units_started": board.started_count,
             "units_done": done,
-            "funnel_chart": _funnel_chart(board),
-            "reach_chart": _reach_chart(board),
+            "funnel_chart": funnel_chart(board),
+            "reach_chart": reach_chart(board),
         },
     )
 
@@ -98,90 +100,8 @@ def _attention_url(kind: str, row: selectors.UnitRow) -> str:
     return reverse(url_name, args=[row.unit_id])
 
 
-def _funnel_chart(board: selectors.Board) -> dict[str, object]:
-    base = reverse("rollout:unit_table", args=[board.municipality.pk])
-    return _chart(
-        title=_("Enheter per steg"),
-        description=_(
-            "Antal aktiva enheter som inte har påbörjat modellen, som står i vart och ett av de "
-            "fyra stegen och som är klara."
-        ),
-        bars=[
-            selectors.Bar(label, count, str(count), f"{base}?{urlencode({'steg': stage})}")
-            for stage, label, count in board.funnel
-        ],
-        value_label=_("Antal enheter"),
-    )
-
-
-def _percent_chart(
-    groups: list[selectors.Group], attribute: str, *, title: str, description: str
-) -> dict[str, object]:
-    bars = []
-    for group in groups:
-        share: selectors.Share = getattr(group, attribute)
-        percent = share.percent
-        text = f"{percent} % ({share.part}/{share.whole})" if percent is not None else "–"
-        bars.append(selectors.Bar(group.label, percent or 0, text))
-    return _chart(
-        title=title, description=description, bars=bars, value_label=_("Andel (%)"), maximum=100
-    )
-
-
-def _reach_chart(board: selectors.Board) -> dict[str, object]:
-    return _percent_chart(
-        board.by_sector,
-        "reach",
-        title=_("Andel av personalen som gått webbkursen, per sektor"),
-        description=_(
-            "Rapporterade deltagare i Webbkurs Heder delat med antalet anställda i sektorns "
-            "aktiva enheter."
-        ),
-    )
-
-
-def _adoption_chart(board: selectors.Board) -> dict[str, object]:
-    return _percent_chart(
-        board.by_sector,
-        "adoption",
-        title=_("Andel enheter som påbörjat modellen, per sektor"),
-        description=_("Påbörjade enheter delat med alla aktiva enheter i sektorn."),
-    )
-
-
-def _chart(
-    *,
-    title: str,
-    description: str,
-    bars: list[selectors.Bar],
-    value_label: str,
-    maximum: float | None = None,
-) -> dict[str, object]:
-    """A horizontal bar chart, drawn by templates/rollout/_bar_chart.html as SVG."""
-    top = maximum or max((bar.value for bar in bars), default=0) or 1
-    row_height = 28
-    return {
-        "title": title,
-        "description": description,
-        "value_label": value_label,
-        "height": row_height * len(bars) + 8,
-        "row_height": row_height,
-        "bars": [
-            {
-                "bar": bar,
-                "y": 4 + index * row_height,
-                "text_y": 4 + index * row_height + 18,
-                # Bars live in 300 of the 640 units between the labels and the numbers.
-                "width": (width := round(300 * bar.value / top, 1)),
-                "text_x": round(266 + width, 1),
-            }
-            for index, bar in enumerate(bars)
-        ],
-    }
-
-
 def _table_filter(request: HttpRequest, board: selectors.Board) -> selectors.TableFilter:
-    sector_ids = {row.sector_id for row in board.rows if row.sector_id is not None}
+    sector_ids = {sector_id for sector_id, _name in board.sectors}
     return selectors.TableFilter.from_params(request.GET, sector_ids=sector_ids)
 
 
@@ -193,10 +113,7 @@ def unit_table(request: HttpRequest, pk: int) -> HttpResponse:
     rows = table_filter.apply(board.rows, board.today)
     page = Paginator(rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
     filters = table_filter.params()
-    sectors = sorted(
-        {(row.sector_id, row.sector) for row in board.rows if row.sector_id is not None},
-        key=lambda item: item[1].casefold(),
-    )
+    sectors = board.sectors
     return render(
         request,
         "rollout/unit_table.html",
@@ -245,7 +162,7 @@ def unit_table_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 @require_GET
 @login_required
 def indicators(request: HttpRequest, pk: int) -> HttpResponse:
-    municipality, board = _board(request, pk)
+    municipality, board = _board(request, pk, light=True)
     return render(
         request,
         "rollout/indicators.html",
@@ -257,8 +174,8 @@ def indicators(request: HttpRequest, pk: int) -> HttpResponse:
                 (Step(step).label, days) for step, days in board.indicators.median_step_days.items()
             ],
             "grace_days": selectors.ON_TIME_GRACE_DAYS,
-            "adoption_chart": _adoption_chart(board),
-            "reach_chart": _reach_chart(board),
+            "adoption_chart": adoption_chart(board),
+            "reach_chart": reach_chart(board),
         },
     )
 
@@ -268,7 +185,7 @@ def indicators(request: HttpRequest, pk: int) -> HttpResponse:
 def indicators_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in CONTENT_TYPES:
         raise Http404
-    municipality, board = _board(request, pk)
+    municipality, board = _board(request, pk, light=True)
     sheets = exports.indicator_sheets(board)
     content = exports.to_csv_many(sheets) if fmt == "csv" else exports.to_xlsx(sheets)
     return _download(content, fmt, "indikatorer", municipality)

@@ -3,7 +3,7 @@ a trace (units' audit log, the rollout timeline). Aggregates cached under the cu
 are therefore never stale for the person who just made a change, and changes that leave no trace
 (time passing, a reminder failing) show when the short cache time runs out."""
 
-import time
+import secrets
 
 from django.core.cache import cache
 from django.db import transaction
@@ -17,8 +17,8 @@ def generation(municipality_id: int) -> int:
     key = _key(municipality_id)
     value = cache.get(key)
     if value is None:
-        # After a cache flush, start from the clock so no old generation comes back.
-        cache.add(key, time.time_ns(), timeout=None)
+        # After a cache flush, start somewhere random so that no old generation comes back.
+        cache.add(key, secrets.randbits(62), timeout=None)
         value = cache.get(key, 0)
     return int(value)
 
@@ -27,7 +27,7 @@ def _bump(municipality_id: int) -> None:
     try:
         cache.incr(_key(municipality_id))
     except ValueError:  # not in the cache (flushed or evicted): any new value will do
-        cache.set(_key(municipality_id), time.time_ns(), timeout=None)
+        cache.set(_key(municipality_id), secrets.randbits(62), timeout=None)
 
 
 def changed(municipality_id: int) -> None:
