@@ -67,7 +67,7 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    if isinstance(value, QuerySet | list | tuple | set):  # a many-to-many field's choice
+    if isinstance(value, QuerySet):  # a many-to-many field's choice in the admin
         return sorted(str(item) for item in value)
     return value
 
