@@ -19,6 +19,8 @@ VAR_DIR = Path(env.get("VAR_DIR") or BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.boolean("DEBUG", False)
+# `make bench` only: mounts the trivial baseline view at /bench/ (jarfalla/bench/urls.py).
+BENCH = env.boolean("BENCH", False)
 
 SITE_URL = (env.url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https")) or "").rstrip(
     "/"
@@ -82,7 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "jarfalla.middleware.ActivityMiddleware",
     "units.middleware.RequireMFAMiddleware",
     "jarfalla.middleware.PrivatePagesMiddleware",
     "jarfalla.middleware.StyledMethodNotAllowedMiddleware",
@@ -187,6 +189,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "jarfalla.heartbeat", "schedule": 60.0},
     "dispatch-reminders": {"task": "followup.dispatch_reminders", "schedule": 120.0},
+    # The regional view's numbers stay within about a minute of the data (rollout.regional).
+    "refresh-summaries": {"task": "rollout.refresh_summaries", "schedule": 30.0},
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -284,10 +288,11 @@ MFA_PASSKEY_LOGIN_ENABLED = False
 # WebAuthn needs a secure origin; http://127.0.0.1 counts as one only when we say so in DEBUG.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 USERSESSIONS_TRACK_ACTIVITY = True
-# Sessions end after an hour without activity (every request renews the expiry).
+# Sessions end after an hour without activity (jarfalla.middleware.ActivityMiddleware renews
+# the expiry at most once a minute).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env.integer("SESSION_IDLE_TIMEOUT", 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 ACCOUNT_ADAPTER = "jarfalla.adapters.InvitationOnlyAccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""

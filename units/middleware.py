@@ -12,6 +12,7 @@ from units.access import roles_of
 
 # Pages that must stay reachable while setting up MFA: allauth itself (login, logout, 2fa),
 # the language switcher, health, the accessibility statement and static files.
+_MFA_SEEN = "_mfa_seen"
 _ALWAYS_ALLOWED = ("/accounts/", "/i18n/", "/healthz/", "/tillganglighet/", "/static/")
 
 
@@ -25,7 +26,7 @@ class RequireMFAMiddleware:
             user.is_authenticated
             and not request.path.startswith(_ALWAYS_ALLOWED)
             and roles_of(user).needs_mfa
-            and not is_mfa_enabled(user)
+            and not self._has_mfa(request)
         ):
             messages.warning(
                 request,
@@ -36,3 +37,19 @@ class RequireMFAMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+    @staticmethod
+    def _has_mfa(request: HttpRequest) -> bool:
+        # Remembered in the session once seen, so pages do not ask the database every time;
+        # forgotten when a factor is removed (forget_mfa, on allauth's signal).
+        if request.session.get(_MFA_SEEN):
+            return True
+        if is_mfa_enabled(request.user):
+            request.session[_MFA_SEEN] = True
+            return True
+        return False
+
+
+def forget_mfa(sender: object, request: HttpRequest | None = None, **kwargs: object) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(_MFA_SEEN, None)

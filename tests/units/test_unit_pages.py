@@ -234,3 +234,26 @@ def test_managers_and_observers_are_not_forced_into_mfa(
     for user in (manager_a, observer):
         client.force_login(user)
         assert client.get(reverse("units:list")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_removing_the_second_factor_is_noticed_at_once(client: Client, coordinator: User) -> None:
+    from types import SimpleNamespace
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.signals import authenticator_removed
+
+    client.force_login(coordinator)
+    assert client.get(reverse("units:list")).status_code == 200  # seen, and remembered
+    totp = Authenticator.objects.get(user=coordinator, type=Authenticator.Type.TOTP)
+    # What allauth's deactivation flow does: delete the factor and send the signal.
+    session = client.session
+    totp.delete()
+    authenticator_removed.send(
+        sender=Authenticator,
+        request=SimpleNamespace(session=session),
+        user=coordinator,
+        authenticator=totp,
+    )
+    session.save()
+    assert client.get(reverse("units:list"))["Location"] == reverse("mfa_activate_totp")
