@@ -15,11 +15,12 @@ done; \
 echo "No Python >= 3.12 found: install Python 3.13 (e.g. 'pyenv install 3.13') and try again." >&2; exit 1
 endef
 
-.PHONY: help install run test lint format lock messages vendor clean
+.PHONY: help install run test bench lint format lock messages vendor clean
 
 help:
 	@echo "make run     start web, worker and beat on http://127.0.0.1:8000 with demo data"
 	@echo "make test    run the whole test suite"
+	@echo "make bench   benchmarks at municipal and national scale (docs/performance.md)"
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make lock    refresh requirements.lock from pyproject.toml"
 	@echo "make messages  update and compile the translation files"
@@ -45,6 +46,12 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# PostgreSQL, Redis and wrk first (like .ci/run), then the venv, then the run itself.
+bench:
+	@bash jarfalla/bench/system.sh
+	@$(MAKE) --no-print-directory install
+	$(PY) -m jarfalla.bench $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -52,6 +52,8 @@ NO_ROLLOUT_UNIT = "Solrosens förskola"
 IN_PROGRESS_UNIT = "Kvarnskolan"
 MANAGED_UNITS = (NO_ROLLOUT_UNIT, IN_PROGRESS_UNIT)
 BATCH_SIZE = 5_000
+# Bulk municipalities are "Kommun 001", "Kommun 002", … unless --prefix names another series.
+BULK_PREFIX = "Kommun"
 
 
 @dataclass(frozen=True)
@@ -469,6 +471,15 @@ class Command(BaseCommand):
             help="Totalt antal enheter att fördela över de extra kommunerna (minst en kommun).",
         )
         parser.add_argument(
+            "--prefix",
+            default=BULK_PREFIX,
+            help=(
+                "Namn på de extra kommunerna (standard: Kommun, alltså Kommun 001, …). Ett annat "
+                "namn ger en egen serie, t.ex. --municipalities 1 --units 2000 --prefix Storstad "
+                "för en kommun med exakt 2 000 enheter bredvid den nationella mängden."
+            ),
+        )
+        parser.add_argument(
             "--seed", type=int, default=1, help="Slumpfrö; samma frö ger samma data."
         )
         parser.add_argument(
@@ -486,10 +497,13 @@ class Command(BaseCommand):
         municipalities, units, seed = options["municipalities"], options["units"], options["seed"]
         if municipalities < 0 or units < 0:
             raise CommandError("--municipalities och --units kan inte vara negativa.")
+        prefix = options["prefix"].strip()
+        if not slugify(prefix):
+            raise CommandError("--prefix måste innehålla bokstäver eller siffror.")
 
         self.seed_demo(seed)
         if municipalities or units:
-            self.seed_bulk(max(municipalities, 1), units, seed)
+            self.seed_bulk(max(municipalities, 1), units, seed, prefix=prefix)
 
     # --- The demo municipality ----------------------------------------------------------------
 
@@ -594,19 +608,26 @@ class Command(BaseCommand):
 
     # --- Bulk data for benchmarks -------------------------------------------------------------
 
-    def seed_bulk(self, count: int, total_units: int, seed: int) -> None:
-        """Municipalities "Kommun 001"… with `total_units` units between them.
+    def seed_bulk(
+        self, count: int, total_units: int, seed: int, *, prefix: str = BULK_PREFIX
+    ) -> None:
+        """Municipalities "Kommun 001"… (or "<prefix> 001"…) with `total_units` units between
+        them.
 
         Bulk data for benchmarks: rows go in with bulk_create and without audit events, which
-        would otherwise double the rows and take most of the time."""
+        would otherwise double the rows and take most of the time. Another prefix is another
+        series (its own slugs, so its own units): one municipality of an exact size can sit
+        next to the spread-out national set."""
         width = max(3, len(str(count)))
-        slugs = [f"kommun-{n:0{width}}" for n in range(1, count + 1)]
+        numbers = [f"{n:0{width}}" for n in range(1, count + 1)]
+        names = {f"{slugify(prefix)}-{number}": f"{prefix} {number}" for number in numbers}
+        slugs = list(names)
 
         existing_slugs = set(
             Municipality.objects.filter(slug__in=slugs).values_list("slug", flat=True)
         )
         new_municipalities = (
-            Municipality(name=f"Kommun {slug.removeprefix('kommun-')}", slug=slug)
+            Municipality(name=names[slug], slug=slug)
             for slug in slugs
             if slug not in existing_slugs
         )

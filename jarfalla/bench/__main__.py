@@ -1,0 +1,5 @@
+import sys
+
+from jarfalla.bench.run import main
+
+sys.exit(main())
