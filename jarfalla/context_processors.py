@@ -4,7 +4,6 @@ from django.utils.functional import SimpleLazyObject
 
 from units import access
 
-
 # The dashboard's pages, for aria-current on the "Översikt" menu item.
 BOARD_PAGES = frozenset(
     {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from rollout import board as board_selectors
@@ -115,6 +115,14 @@ def _line(name: str, municipality_id: int | None, summary: MunicipalitySummary |
 
 def _sum(shares: Sequence[board_selectors.Share]) -> board_selectors.Share:
     return board_selectors.Share(sum(s.part for s in shares), sum(s.whole for s in shares))
+
+
+def state(*, municipalities: QuerySet[Municipality]) -> tuple[int, dt.datetime | None]:
+    """How many of the municipalities have a summary, and when the newest was computed."""
+    found = MunicipalitySummary.objects.filter(municipality__in=municipalities).aggregate(
+        count=Count("id"), newest=Max("computed_at")
+    )
+    return found["count"], found["newest"]
 
 
 def lines(*, municipalities: QuerySet[Municipality]) -> tuple[list[Line], Line, int]:

@@ -1,14 +1,22 @@
 """The regional view: every municipality's funnel and indicators side by side, for a superuser
 or a regional observer. Counts only, from the worker's precomputed summaries."""
 
+import hashlib
+
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from rollout import board, regional
 from units import access
+
+TABLE_CACHE_SECONDS = 60
 
 
 @require_GET
@@ -20,17 +28,35 @@ def regional_view(request: HttpRequest) -> HttpResponse:
         municipalities = municipalities.filter(name__icontains=query)
     elif not municipalities.exists():
         raise PermissionDenied
-    lines, total, missing = regional.lines(municipalities=municipalities)
-    return render(
-        request,
-        "rollout/regional.html",
-        {
-            "lines": lines,
-            "total": total,
-            "missing": missing,
-            "query": query,
-            "stages": board.Stage.choices,
-            # Municipality pages are for the municipality's own people (and superusers).
-            "link_municipalities": access.roles_of(request.user).superuser,
-        },
+    superuser = access.roles_of(request.user).superuser
+    # Hundreds of rows take long to draw: the table is drawn once per set of summaries (their
+    # number and newest time change whenever the worker recomputes one) and kept a minute.
+    count, newest = regional.state(municipalities=municipalities)
+    scope = "all" if superuser else f"user-{request.user.pk}"
+    key = ":".join(
+        (
+            "regional-table",
+            translation.get_language() or "sv",
+            scope,
+            hashlib.sha256(query.encode()).hexdigest()[:16],
+            str(count),
+            newest.isoformat() if newest else "-",
+        )
     )
+    table = cache.get(key)
+    if table is None:
+        lines, total, missing = regional.lines(municipalities=municipalities)
+        table = render_to_string(
+            "rollout/_regional_table.html",
+            {
+                "lines": lines,
+                "total": total,
+                "missing": missing,
+                "stages": board.Stage.choices,
+                # Municipality pages are for the municipality's own people (and superusers).
+                "link_municipalities": superuser,
+            },
+        )
+        cache.set(key, table, TABLE_CACHE_SECONDS)
+    # Our own template's output, kept as text in the cache.
+    return render(request, "rollout/regional.html", {"table": mark_safe(table), "query": query})  # noqa: S308

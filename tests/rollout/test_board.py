@@ -3,9 +3,9 @@ lists, the unit table and the indicators, in a number of queries that does not g
 number of units."""
 
 import csv
-import re
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
@@ -151,11 +151,13 @@ def test_each_unit_gets_its_stage_status_and_next_action(
         "Tyst": ("1", "overdue"),
     }
     late = rows["Försenad"]
-    assert late.action is not None and late.action.code == "follow_up_6"
+    assert late.action is not None
+    assert late.action.code == "follow_up_6"
     assert late.due == dt.date(2026, 7, 20)
     assert rows["Tyst"].stale
     assert rows["Webbkurs"].web_course_completed == 4
-    assert rows["Klar"].routine_implemented and rows["Klar"].action is None
+    assert rows["Klar"].routine_implemented
+    assert rows["Klar"].action is None
 
 
 @pytest.mark.django_db
@@ -198,7 +200,9 @@ def test_indicators_follow_from_the_rows(
     # are past their dates and not held.
     assert (ind.follow_ups_on_time.part, ind.follow_ups_on_time.whole) == (1, 4)
     assert (ind.in_use_at_12_months.part, ind.in_use_at_12_months.whole) == (1, 1)
-    assert ind.effect_pairs == 1 and ind.mean_knowledge_level == 3 and ind.mean_effect == 4
+    assert ind.effect_pairs == 1
+    assert ind.mean_knowledge_level == 3
+    assert ind.mean_effect == 4
     assert ind.effect_by_level[2] == (3, 1, 4)
     assert ind.median_step_days[Step.WEB_COURSE] == 0
 
@@ -222,7 +226,9 @@ def test_bad_filters_fall_back_to_defaults(
 ) -> None:
     client.force_login(coordinator)
     parsed = board.TableFilter.from_params(QueryDict(query), sector_ids=[1])
-    assert parsed.sector is None and parsed.kind == "" and parsed.sort == "name"
+    assert parsed.sector is None
+    assert parsed.kind == ""
+    assert parsed.sort == "name"
     response = client.get(reverse("rollout:unit_table", args=[municipality.pk]) + "?" + query)
     assert response.status_code == 200
     export = client.get(
@@ -281,7 +287,8 @@ def test_exports_honour_the_filters_and_pseudonymise(
         name for name in world if name != "Bostadsbolaget"
     )
     late = next(row for row in values if row[0] == "Försenad")
-    assert late[6] == "Försenad" and late[8].date() == dt.date(2026, 7, 20)
+    assert late[6] == "Försenad"
+    assert late[8].date() == dt.date(2026, 7, 20)
 
     pseudonymised = openpyxl.load_workbook(io.BytesIO(pseudo.content)).active
     names = [row[0].value for row in pseudonymised.iter_rows(min_row=2)]
@@ -308,7 +315,8 @@ def test_an_empty_selection_exports_valid_empty_files(
         reverse("rollout:unit_table_export", args=[municipality.pk, "csv"]), {"q": "finns inte"}
     )
     rows = read_csv(csv_response.content)
-    assert len(rows) == 1 and rows[0][0] == "Enhet"
+    assert len(rows) == 1
+    assert rows[0][0] == "Enhet"
     xlsx = client.get(
         reverse("rollout:unit_table_export", args=[municipality.pk, "xlsx"]), {"q": "finns inte"}
     )
@@ -334,7 +342,8 @@ def test_indicator_exports_carry_the_page_numbers(
     csv_response = client.get(reverse("rollout:indicators_export", args=[municipality.pk, "csv"]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "31 %" in html and "22 av 70" in html
+    assert "31 %" in html
+    assert "22 av 70" in html
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
     assert book.sheetnames == ["Indikatorer", "Tid per steg", "Per sektor", "Effekt"]
     reach = [cell.value for cell in book["Indikatorer"][2]]
@@ -376,10 +385,12 @@ def test_dashboard_shows_funnel_attention_and_links_to_where_it_is_handled(
     assert "skulle ha gjorts 2026-07-20" in html
     assert "1 påminnelse kunde inte skickas" in html
     assert reverse("followup:outbox", args=[municipality.pk]) + "?status=failed" in html
-    assert "<svg" in html and '<title id="funnel-title">Enheter per steg</title>' in html
+    assert "<svg" in html
+    assert '<title id="funnel-title">Enheter per steg</title>' in html
     # SVG coordinates are plain numbers, never Swedish decimal commas.
     widths = re.findall(r'<rect x="260" y="[0-9.]+" width="([^"]+)"', html)
-    assert widths and all(re.fullmatch(r"[0-9]+(\.[0-9]+)?", width) for width in widths)
+    assert widths
+    assert all(re.fullmatch(r"[0-9]+(\.[0-9]+)?", width) for width in widths)
     assert any(float(width) > 0 for width in widths)
     # The funnel's numbers are there as a table too, each a link to the filtered table.
     assert f'href="{reverse("rollout:unit_table", args=[municipality.pk])}?steg=4">Steg 4' in html
@@ -413,7 +424,8 @@ def test_who_may_open_the_dashboard(
     client.force_login(superuser)
     MunicipalityFactory.create()
     choose = client.get(reverse("rollout:dashboard_home"))
-    assert choose.status_code == 200 and municipality.name in choose.content.decode()
+    assert choose.status_code == 200
+    assert municipality.name in choose.content.decode()
 
 
 @pytest.mark.django_db
