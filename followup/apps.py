@@ -10,7 +10,7 @@ class FollowupConfig(AppConfig):
     def ready(self) -> None:
         from followup import steps as followup_steps
         from followup.models import SupportNeed
-        from followup.selectors import follow_up_facts
+        from followup.selectors import follow_up_facts, shared_lessons
         from rollout import steps, timeline
         from rollout.models import Step
 
@@ -22,6 +22,7 @@ class FollowupConfig(AppConfig):
                 on_start=followup_steps.create_follow_ups,
                 digest=followup_steps.digest,
                 attention=followup_steps.attention,
+                lessons=shared_lessons,
             )
         )
         timeline.register_texts(

@@ -79,6 +79,22 @@ def follow_up_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]
     }
 
 
+def shared_lessons(municipality_ids: Sequence[int]) -> list[steps.Lesson]:
+    """Lessons from held follow-ups that the unit agreed to share, newest first (one query)."""
+    return [
+        steps.Lesson(unit=unit, held_on=timezone.localtime(held_at).date(), text=text)
+        for unit, held_at, text in FollowUp.objects.filter(
+            rollout__unit__municipality_id__in=municipality_ids,
+            share_lessons=True,
+            status=FollowUpStatus.HELD,
+            held_at__isnull=False,
+        )
+        .exclude(lessons="")
+        .order_by("-held_at", "-pk")
+        .values_list("rollout__unit__name", "held_at", "lessons")
+    ]
+
+
 def open_follow_ups(*, municipality_ids: Sequence[int]) -> list[tuple[FollowUp, dt.date | None]]:
     """Follow-ups not yet held, of active rollouts in step 4 of active units."""
     candidates = list(

@@ -242,4 +242,14 @@ def step_complete(*, actor: User, rollout: Rollout, step: int) -> bool:
         rollout.status, rollout.completed_at = RolloutStatus.COMPLETED, now
         rollout.save(update_fields=["status", "completed_at"])
         record_event(unit=rollout.unit, rollout=rollout, kind="rollout.completed", actor=actor)
+        _issue_certificate(rollout)
     return True
+
+
+def _issue_certificate(rollout: Rollout) -> None:
+    """The unit's certificate (intyg), made by the worker once the completed round is committed."""
+    # Imported late: rollout.tasks pulls in the report and PDF modules, which the engine and
+    # every step app importing it do not otherwise need.
+    from rollout.tasks import render_certificate
+
+    render_certificate.delay_on_commit(rollout.pk)  # type: ignore[attr-defined]

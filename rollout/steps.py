@@ -27,6 +27,19 @@ class DigestItem:
 
 
 @dataclass(frozen=True)
+class Lesson:
+    """What a unit learned and agreed to share with other units (for the board report)."""
+
+    unit: str
+    held_on: dt.date
+    text: str
+
+
+# Shared lessons of the units of these municipalities: (municipality ids) → lessons; one query.
+LessonsFn = Callable[[Sequence[int]], list[Lesson]]
+
+
+@dataclass(frozen=True)
 class StepApp:
     step: Step
     page_url_name: str | None = None  # reversed with the unit's pk
@@ -37,6 +50,7 @@ class StepApp:
     # Extra lines for the dashboard's "needs attention" that unit rows cannot show (e.g. failed
     # reminders): (municipality ids, today) → items; one or two queries whatever the size.
     attention: DigestFn | None = None
+    lessons: LessonsFn | None = None
 
 
 _registry: dict[int, StepApp] = {}
@@ -85,3 +99,13 @@ def digest_items(municipality_ids: Sequence[int], today: dt.date) -> list[Digest
         if fn is not None:
             items += fn(municipality_ids, today)
     return items
+
+
+def shared_lessons(municipality_ids: Sequence[int]) -> list[Lesson]:
+    """Every step app's shared lessons, newest first."""
+    lessons: list[Lesson] = []
+    for step in sorted(_registry):
+        fn = _registry[step].lessons
+        if fn is not None:
+            lessons += fn(municipality_ids)
+    return sorted(lessons, key=lambda lesson: lesson.held_on, reverse=True)

@@ -1,11 +1,10 @@
 """The approved routine as a PDF, rendered with WeasyPrint from our own HTML.
 
-Nothing is fetched while rendering: the stylesheet is passed in, and the URL fetcher refuses
-every URL (no remote images, no file:// paths can reach WeasyPrint). PDFs are cached per version
-in the default storage, so a version is rendered once."""
+Nothing is fetched while rendering (jarfalla.pdf): the stylesheet is passed in, and the URL
+fetcher refuses every URL (no remote images, no file:// paths can reach WeasyPrint). PDFs are
+cached per version in the default storage, so a version is rendered once."""
 
 from pathlib import Path
-from typing import NoReturn
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -13,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from jarfalla.pdf import render_pdf as html_to_pdf
 from routines import services
 from routines.models import SECTIONS, Routine, RoutineVersion
 from routines.text import render
@@ -22,10 +22,6 @@ STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "routine-print.css"
 
 def cache_name(version: RoutineVersion) -> str:
     return f"routines/{version.routine_id}/version-{version.number}.pdf"
-
-
-def _refuse(url: str, *args: object, **kwargs: object) -> NoReturn:
-    raise ValueError(f"external resources are not allowed in routine PDFs: {url[:80]}")
 
 
 def document_html(routine: Routine, version: RoutineVersion, *, for_pdf: bool = False) -> str:
@@ -47,18 +43,7 @@ def document_html(routine: Routine, version: RoutineVersion, *, for_pdf: bool = 
 
 
 def render_pdf(routine: Routine, version: RoutineVersion) -> bytes:
-    from weasyprint import CSS, HTML
-
-    html = HTML(
-        string=document_html(routine, version, for_pdf=True),
-        url_fetcher=_refuse,
-        base_url="about:blank",
-    )
-    return html.write_pdf(
-        stylesheets=[CSS(string=STYLESHEET.read_text(encoding="utf-8"))],
-        pdf_tags=True,
-        pdf_variant="pdf/ua-1",
-    )
+    return html_to_pdf(document_html(routine, version, for_pdf=True), stylesheets=[STYLESHEET])
 
 
 def cached_pdf(version: RoutineVersion) -> bytes | None:
