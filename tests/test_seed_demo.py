@@ -323,8 +323,21 @@ def test_demo_units_have_a_spread_of_rollout_states(debug: None) -> None:
     assert stages["step 2"] >= 1
     assert 1 <= stages[RolloutStatus.PAUSED] <= 2
     assert stages[RolloutStatus.REQUESTED] == 1
-    assert stages["step 4"] == 1  # its six-month follow-up is due within days
-    assert set(stages) == {"none", "step 1", "step 2", "step 4", RolloutStatus.PAUSED, "requested"}
+    # One whose six-month follow-up is due within days, one where it is overdue; one done.
+    assert stages["step 4"] == 2
+    assert stages[RolloutStatus.COMPLETED] == 1
+    assert set(stages) == {
+        "none",
+        "step 1",
+        "step 2",
+        "step 4",
+        RolloutStatus.PAUSED,
+        RolloutStatus.REQUESTED,
+        RolloutStatus.COMPLETED,
+    }
+    done = Rollout.objects.get(unit__municipality=demo, status=RolloutStatus.COMPLETED)
+    assert all(f.share_lessons and f.lessons for f in done.follow_ups.all())
+    assert demo.interventions.count() == 4
 
     kvarnskolan = Rollout.objects.get(unit__municipality=demo, unit__name="Kvarnskolan")
     assert kvarnskolan.status == RolloutStatus.ACTIVE
@@ -363,7 +376,11 @@ def test_demo_rollouts_went_through_the_services(debug: None) -> None:
     assert events["rollout.started"] == started
     assert events["rollout.requested"] == 1
     assert events["rollout.paused"] == rollouts.filter(status=RolloutStatus.PAUSED).count()
-    assert events["step.completed"] == events["step.started"] == completed_steps >= 1
+    assert events["step.completed"] == completed_steps >= 1
+    # Completing step 1, 2 or 3 starts the next one; completing step 4 completes the rollout.
+    done = rollouts.filter(status=RolloutStatus.COMPLETED).count()
+    assert events["step.started"] == completed_steps - done
+    assert events["rollout.completed"] == done == 1
     assert events["web_course.reported"] == WebCourseReport.objects.count() >= 5
 
 
@@ -399,7 +416,9 @@ def test_demo_rollouts_follow_the_seed(debug: None) -> None:
             continue
         rollout = unit.rollouts.get()
         assert rollout.status == planned.status
-        if rollout.started_at is not None:
+        if rollout.status == RolloutStatus.COMPLETED:
+            assert current_step(rollout) is None  # all four steps done
+        elif rollout.started_at is not None:
             assert current_step(rollout) == planned.step
             assert rollout.web_course_reports.count() <= planned.reports
 

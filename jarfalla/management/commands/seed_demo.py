@@ -31,6 +31,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
+from followup import followups
+from followup.models import FollowUp, SupportNeed, Usage
+from rollout import interventions as intervention_services
 from rollout import services as rollout_services
 from rollout.engine import add_months
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
@@ -307,9 +310,11 @@ class PlannedRollout:
     times on the web course, complete step 1 when `step` is 2, and pause it when `status` says so.
     A unit that is not in the plan gets no rollout."""
 
-    status: str  # RolloutStatus.REQUESTED, ACTIVE or PAUSED
+    status: str  # RolloutStatus.REQUESTED, ACTIVE, PAUSED or COMPLETED
     step: int = Step.WEB_COURSE
     reports: int = 0
+    # For step 4: how many months ago the routine was implemented (its follow-ups count from it).
+    implemented_months_ago: int = 6
 
 
 def demo_rollout_plan(seed: int, names: Sequence[str]) -> dict[str, PlannedRollout]:
@@ -335,6 +340,16 @@ def demo_rollout_plan(seed: int, names: Sequence[str]) -> dict[str, PlannedRollo
         # Routine implemented almost six months ago: its first follow-up is due within days,
         # so the coordinator's digest has something to say right after `make run`.
         plan[others.pop()] = PlannedRollout(RolloutStatus.ACTIVE, Step.FOLLOW_UP, 2)
+    if others:
+        # Implemented seven months ago and not followed up: overdue on the dashboard.
+        plan[others.pop()] = PlannedRollout(
+            RolloutStatus.ACTIVE, Step.FOLLOW_UP, 2, implemented_months_ago=7
+        )
+    if others:
+        # All four steps done, with lessons shared: a certificate and the board report's lessons.
+        plan[others.pop()] = PlannedRollout(
+            RolloutStatus.COMPLETED, Step.FOLLOW_UP, 2, implemented_months_ago=13
+        )
     for _ in range(min(in_step_2, len(others))):
         plan[others.pop()] = PlannedRollout(RolloutStatus.ACTIVE, Step.TRAINING, rng.randint(1, 2))
     for name in others:
@@ -547,6 +562,7 @@ class Command(BaseCommand):
             services.manager_add(actor=coordinator, unit=unit, user=manager)
 
         started = self.seed_demo_rollouts(seed, municipality, coordinator, manager)
+        seed_interventions(municipality, coordinator)
         stages = rollout_stages(municipality.units.filter(is_active=True))
 
         secret, recovery_codes = ensure_mfa(coordinator, seed)
@@ -599,7 +615,9 @@ class Command(BaseCommand):
                     actor=coordinator, rollout=rollout, is_coordinator=True
                 )
             if planned.step >= Step.FOLLOW_UP:
-                implement_routine(rollout, coordinator)
+                implement_routine(rollout, coordinator, planned.implemented_months_ago)
+            if planned.status == RolloutStatus.COMPLETED:
+                hold_follow_ups(rng, rollout, coordinator)
             if planned.status == RolloutStatus.PAUSED:
                 rollout_services.rollout_pause(
                     actor=coordinator, rollout=rollout, reason=rng.choice(PAUSE_REASONS)
@@ -732,8 +750,8 @@ BULK_STAGE_KEYS = {
 }
 
 
-def implement_routine(rollout: Rollout, coordinator: User) -> None:
-    """Steps 2 and 3 done, the routine implemented six months minus ten days ago."""
+def implement_routine(rollout: Rollout, coordinator: User, months_ago: int = 6) -> None:
+    """Steps 2 and 3 done, the routine implemented `months_ago` months minus ten days ago."""
     rollout_services.step_complete(actor=coordinator, rollout=rollout, step=Step.TRAINING)
     routine = routine_services.routine_start(actor=coordinator, rollout=rollout)
     routine_services.routine_send_for_review(actor=coordinator, routine=routine)
@@ -741,7 +759,7 @@ def implement_routine(rollout: Rollout, coordinator: User) -> None:
         routine_services.routine_approve(
             actor=coordinator, routine=routine, version=1, as_coordinator=as_coordinator
         )
-    implemented = add_months(timezone.localdate(), -6) + dt.timedelta(days=10)
+    implemented = add_months(timezone.localdate(), -months_ago) + dt.timedelta(days=10)
     routine_services.routine_implement(
         actor=coordinator,
         routine=routine,
@@ -749,6 +767,58 @@ def implement_routine(rollout: Rollout, coordinator: User) -> None:
         business_plan_location="Verksamhetsplan, avsnitt Trygghet och studiero",
         staff_informed_on=implemented,
     )
+
+
+LESSONS = (
+    "Personalen tar upp rutinen på arbetsplatsträffarna en gång per termin; det har gjort den "
+    "levande.",
+    "Det hjälpte att ha samordnarens nummer i rutinen: personalen ringde tidigare än förut.",
+)
+
+
+def hold_follow_ups(rng: random.Random, rollout: Rollout, coordinator: User) -> None:
+    """Every follow-up held with the routine in use; the last completes the rollout."""
+    for number, follow_up in enumerate(FollowUp.objects.filter(rollout=rollout)):
+        followups.record(
+            actor=coordinator,
+            follow_up=follow_up,
+            routine_in_use=Usage.YES,
+            times_used=rng.randint(1, 4),
+            consultations=rng.randint(0, 2),
+            reports_of_concern=rng.randint(0, 1),
+            support_needed=SupportNeed.NONE,
+            effect=rng.randint(3, 5),
+            lessons=LESSONS[number % len(LESSONS)],
+            share_lessons=True,
+        )
+
+
+def seed_interventions(municipality: Municipality, coordinator: User) -> None:
+    """A few interventions in the map, and gaps between them (idempotent by name)."""
+    sectors = {sector.name: sector for sector in municipality.sectors.all()}
+    existing = set(municipality.interventions.values_list("name", flat=True))
+    for name, sector, level, target in DEMO_INTERVENTIONS:
+        if name in existing or sector not in sectors:
+            continue
+        intervention_services.intervention_create(
+            actor=coordinator,
+            municipality=municipality,
+            name=name,
+            level=level,
+            target_group=target,
+            owner_sector=sectors[sector],
+            participating_units=municipality.units.filter(sector=sectors[sector], is_active=True)[
+                :3
+            ],
+        )
+
+
+DEMO_INTERVENTIONS = (
+    ("Värdegrundslektioner om rättigheter", "Förskola", "universal", "Barn 4–5 år"),
+    ("Samtalsgrupper om normer och rättigheter", "Grundskola", "selective", "Elever år 7–9"),
+    ("Föräldraträffar på flera språk", "Fritidsgård", "universal", "Föräldrar"),
+    ("Stödsamtal efter orosanmälan", "Socialtjänst", "indicated", "Unga och familjer"),
+)
 
 
 def report_web_course(rng: random.Random, rollout: Rollout, actor: User, reports: int) -> None:
