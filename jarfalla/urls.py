@@ -1,4 +1,5 @@
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -23,6 +24,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH:  # `make bench`: the baseline view, never mounted otherwise
+    urlpatterns.append(path("bench/", include("jarfalla.bench.urls")))
 
 handler400 = "jarfalla.views.bad_request"
 handler403 = "jarfalla.views.permission_denied"

@@ -37,6 +37,8 @@ from django.utils.http import urlencode
 from followup import followups
 from followup import services as outbox_services
 from followup.models import FollowUp, FollowUpStatus, NotificationSettings, Reminder, ReminderStatus
+from rollout import certificates, reports
+from rollout import interventions as intervention_services
 from rollout import services as rollout_services
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus, TimelineEvent
 from routines import selectors as routine_selectors
@@ -831,6 +833,133 @@ def failed_reminder(world: World, target: str) -> Reminder:
     return reminder
 
 
+# --- The intervention map (insatskedjor) -----------------------------------------------------
+# Its URLs name the municipality `pk` (dashboard/<int:pk>/insatser/…).
+
+
+def intervention_map_kwargs(world: World, target: str) -> dict[str, Any]:
+    return {"pk": world.municipality(target).pk}
+
+
+def coordinator_of_municipality(world: World, target: str) -> User:
+    return world.users["other_coordinator" if target == "municipality_x" else "coordinator"]
+
+
+def municipality_intervention(world: World, target: str) -> None:
+    """One intervention of the municipality, registered by its coordinator: owned by the sector
+    of the municipality's first unit, which takes part."""
+    unit = world.unit("unit_x" if target == "municipality_x" else "unit_a")
+    intervention_services.intervention_create(
+        actor=coordinator_of_municipality(world, target),
+        municipality=world.municipality(target),
+        name="Föräldraträffar om rättigheter",
+        level="universal",
+        target_group="Föräldrar i förskolan",
+        owner_sector=world.sectors[target],
+        participating_units=[unit],
+    )
+
+
+def intervention_pk_kwargs(world: World, target: str) -> dict[str, Any]:
+    """The municipality's one intervention (made by the row's setup)."""
+    intervention = world.municipality(target).interventions.get()
+    return {"pk": world.municipality(target).pk, "intervention_pk": intervention.pk}
+
+
+def intervention_cell_query(world: World, target: str) -> dict[str, Any]:
+    return {"sektor": world.sectors[target].pk, "niva": "universal"}
+
+
+def dashboard_kwargs(world: World, target: str) -> dict[str, Any]:
+    return {"pk": world.municipality(target).pk}
+
+
+def export_kwargs(fmt: str) -> Filler:
+    def kwargs(world: World, target: str) -> dict[str, Any]:
+        return {"pk": world.municipality(target).pk, "fmt": fmt}
+
+    return kwargs
+
+
+def board_rollouts(world: World, target: str) -> None:
+    """Something to count: an active rollout in the municipality's first unit."""
+    unit = world.unit("unit_x" if target == "municipality_x" else "unit_a")
+    coordinator = world.users["other_coordinator" if target == "municipality_x" else "coordinator"]
+    rollout_services.rollout_start(actor=coordinator, unit=unit)
+
+
+def intervention_form(world: World, target: str) -> dict[str, Any]:
+    """rollout.intervention_forms.InterventionForm: a selective intervention of the sector."""
+    unit = world.unit("unit_x" if target == "municipality_x" else "unit_a")
+    return {
+        "name": "Samtalsgrupper för unga",
+        "level": "selective",
+        "owner_sector": world.sectors[target].pk,
+        "owner_unit": unit.pk,
+        "target_group": "Unga 13–16 år",
+        "starts_on": timezone.localdate().isoformat(),
+        "ends_on": "",
+        "description": "Grupper om normer, rättigheter och var man får stöd.",
+        "participating_units": [unit.pk],
+    }
+
+
+def interventions_page(world: World, target: str) -> str:
+    return reverse("rollout:interventions", kwargs={"pk": world.municipality(target).pk})
+
+
+# --- Board reports and certificates -----------------------------------------------------------
+# The report pages name the municipality `pk` (dashboard/<int:pk>/rapport/…); the certificate is
+# the unit's (units/<int:pk>/intyg/).
+
+
+def report_municipality_kwargs(world: World, target: str) -> dict[str, Any]:
+    return {"pk": world.municipality(target).pk}
+
+
+def queued_board_report(world: World, target: str) -> None:
+    """A report asked for by the municipality's coordinator, waiting for the worker."""
+    reports.board_report_request(
+        actor=world.users["other_coordinator" if target == "municipality_x" else "coordinator"],
+        municipality=world.municipality(target),
+        language="sv",
+    )
+
+
+def done_board_report(world: World, target: str) -> None:
+    """A report asked for by the municipality's coordinator and rendered by the worker."""
+    queued_board_report(world, target)
+    report = world.municipality(target).board_reports.get()
+    assert reports.board_report_render(report_id=report.pk) == "done", report.error
+
+
+def board_report_kwargs(world: World, target: str) -> dict[str, Any]:
+    """The municipality's one report (made by the row's setup)."""
+    report = world.municipality(target).board_reports.get()
+    return {"pk": report.municipality_id, "report_pk": report.pk}
+
+
+def newest_report_page(world: World, target: str) -> str:
+    report = world.municipality(target).board_reports.first()
+    assert report is not None
+    return reverse("rollout:report", kwargs={"pk": report.municipality_id, "report_pk": report.pk})
+
+
+def certified_round(world: World, target: str) -> None:
+    """All four steps done (both follow-ups recorded by the coordinator) and the certificate made
+    by the worker (in the matrix the on-commit task does not run, so it is made here)."""
+    rollout = follow_up_rollout(world, target)
+    for follow_up in FollowUp.objects.filter(rollout=rollout).order_by("offset_months"):
+        followups.record(
+            actor=coordinator_of(world, target),
+            follow_up=follow_up,
+            routine_in_use="yes",
+            effect=4,
+            support_needed="none",
+        )
+    assert certificates.certificate_render(rollout_id=rollout.pk) is not None
+
+
 # --- What a POST without a trail changed ------------------------------------------------------
 # Asked after every request of the row (Spec.done): true after a success, false otherwise.
 
@@ -1389,6 +1518,147 @@ EXPECTATIONS: dict[str, Spec] = {
         "observer":          (200,   200,   404),
         "superuser":         (200,   200,   200),
     }}, kwargs=unit_kwargs, setup=active_rollout),
+
+    # --- The dashboard (rollout/board_views.py): read-only aggregates of a municipality ---
+    # Coordinators, observers and superusers read them (access.get_municipality_for_user);
+    # managers see no municipality pages (404). /dashboard/ sends a person with one municipality
+    # there (302) and shows a superuser the choice; a manager has no dashboard (403).
+    "rollout:dashboard_home": Spec(NONE, {"GET": {
+        "anonymous":         (LOGIN,),
+        "manager_a":         (403,),
+        "manager_b":         (403,),
+        "coordinator":       (302,),
+        "other_coordinator": (302,),
+        "observer":          (302,),
+        "superuser":         (200,),
+    }}),
+    # The regional view compares municipalities (access.regional_municipalities): superusers and
+    # regional observers only; a municipality's own coordinators and observers have their
+    # dashboard instead (403).
+    "rollout:regional": Spec(NONE, {"GET": {
+        "anonymous":         (LOGIN,),
+        "manager_a":         (403,),
+        "manager_b":         (403,),
+        "coordinator":       (403,),
+        "other_coordinator": (403,),
+        "observer":          (403,),
+        "superuser":         (200,),
+    }}),
+    **{
+        name: Spec(MUNICIPALITIES, {"GET": {  # an active rollout in unit A and unit X
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (200,           404),
+            "superuser":         (200,           200),
+        }}, kwargs=kwargs, setup=board_rollouts)
+        for name, kwargs in (
+            ("rollout:dashboard", dashboard_kwargs),
+            ("rollout:unit_table", dashboard_kwargs),
+            ("rollout:indicators", dashboard_kwargs),
+            ("rollout:unit_table_export", export_kwargs("xlsx")),
+            ("rollout:indicators_export", export_kwargs("csv")),
+        )
+    },
+
+    # --- The intervention map (rollout/urls.py): the municipality's interventions ---
+    # Read by the municipality's coordinators and observers (access.get_municipality_for_user),
+    # changed by its coordinators only (access.get_rw_municipality_for_user: the observer gets
+    # 403); managers see no municipality pages (404). Every change goes to the audit log, filed
+    # under the municipality.
+    "rollout:interventions": Spec(MUNICIPALITIES, {"GET": {  # one intervention in the matrix
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (200,           404),
+        "other_coordinator": (404,           200),
+        "observer":          (200,           404),
+        "superuser":         (200,           200),
+    }}, kwargs=intervention_map_kwargs, setup=municipality_intervention),
+    "rollout:intervention_list": Spec(MUNICIPALITIES, {"GET": {  # the cell of its intervention
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (200,           404),
+        "other_coordinator": (404,           200),
+        "observer":          (200,           404),
+        "superuser":         (200,           200),
+    }}, kwargs=intervention_map_kwargs, setup=municipality_intervention,
+       query=intervention_cell_query),
+    "rollout:intervention_create": Spec(MUNICIPALITIES, {
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (302,           404),
+            "other_coordinator": (404,           302),
+            "observer":          (403,           404),
+            "superuser":         (302,           302),
+        },
+    }, kwargs=intervention_map_kwargs, data=intervention_form, allowed=("GET", "POST"),
+       trail=audit("intervention.created", municipality=own_municipality),
+       success_url=interventions_page),
+    "rollout:intervention_edit": Spec(MUNICIPALITIES, {  # the municipality's one intervention
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (302,           404),
+            "other_coordinator": (404,           302),
+            "observer":          (403,           404),
+            "superuser":         (302,           302),
+        },
+    }, kwargs=intervention_pk_kwargs, data=intervention_form, allowed=("GET", "POST"),
+       trail=audit("intervention.changed", municipality=own_municipality),
+       setup=municipality_intervention, success_url=interventions_page),
+    "rollout:intervention_delete": Spec(MUNICIPALITIES, {  # GET: the confirmation page
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (302,           404),
+            "other_coordinator": (404,           302),
+            "observer":          (403,           404),
+            "superuser":         (302,           302),
+        },
+    }, kwargs=intervention_pk_kwargs, allowed=("GET", "POST"),
+       trail=audit("intervention.deleted", municipality=own_municipality),
+       setup=municipality_intervention, success_url=interventions_page),
 
     # --- Step 1, Webbkurs Heder (training/urls.py) ---
     # The page is read by everyone who sees the unit; reporting (POST) and closing the step are
@@ -1984,6 +2254,68 @@ EXPECTATIONS: dict[str, Spec] = {
         "superuser":         (302,           302),
     }}, kwargs=reminder_kwargs, allowed=("POST",), trail=None, setup=failed_reminder,
        success_url=outbox_page, done=queued_again),
+
+    # --- Board reports and certificates (rollout/urls.py) ---
+    # Reports are the municipality's: read by its coordinators and observers
+    # (access.get_municipality_for_user), asked for by its coordinators only
+    # (access.get_rw_municipality_for_user: the observer gets 403); managers see no municipality
+    # pages (404). Asking is in the audit log, filed under the municipality. The certificate is
+    # the unit's: whoever can read the unit downloads it (access.get_unit_for_user).
+    "rollout:reports": Spec(MUNICIPALITIES, {
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (200,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (302,           404),
+            "other_coordinator": (404,           302),
+            "observer":          (403,           404),
+            "superuser":         (302,           302),
+        },
+    }, kwargs=report_municipality_kwargs, data=fixed({"language": "sv"}), allowed=("GET", "POST"),
+       trail=audit("board_report.requested", municipality=own_municipality),
+       success_url=newest_report_page),
+    "rollout:report": Spec(MUNICIPALITIES, {"GET": {  # a queued report of the municipality
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (200,           404),
+        "other_coordinator": (404,           200),
+        "observer":          (200,           404),
+        "superuser":         (200,           200),
+    }}, kwargs=board_report_kwargs, setup=queued_board_report),
+    "rollout:report_pdf": Spec(MUNICIPALITIES, {"GET": {  # a finished report of the municipality
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (200,           404),
+        "other_coordinator": (404,           200),
+        "observer":          (200,           404),
+        "superuser":         (200,           200),
+    }}, kwargs=board_report_kwargs, setup=done_board_report, content_type="application/pdf",
+       writes_media=True),
+    "rollout:certificate": Spec(UNITS, {"GET": {  # a completed round, its certificate made
+        #                     unit_a unit_b unit_x
+        "anonymous":         (LOGIN, LOGIN, LOGIN),
+        "manager_a":         (200,   404,   404),
+        "manager_b":         (404,   200,   404),
+        "coordinator":       (200,   200,   404),
+        "other_coordinator": (404,   404,   200),
+        "observer":          (200,   200,   404),
+        "superuser":         (200,   200,   200),
+    }}, kwargs=unit_kwargs, setup=certified_round, content_type="application/pdf",
+       writes_media=True),
 }
 # fmt: on
 
