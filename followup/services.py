@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -105,7 +106,7 @@ def _claim(now: dt.datetime) -> Reminder | None:
 UNSUBSCRIBABLE = ("digest", "nudge", "escalation")
 
 
-def _send(reminder: Reminder) -> None:
+def _send(reminder: Reminder, mailer: BaseEmailBackend) -> None:
     headers = {"Message-ID": reminder.message_id, "Auto-Submitted": "auto-generated"}
     if reminder.kind in UNSUBSCRIBABLE:
         # Notices about booked meetings cannot be turned off; digests and nudges can.
@@ -120,7 +121,7 @@ def _send(reminder: Reminder) -> None:
             reminder.ics, f"text/calendar; method={reminder.ics_method}; charset=UTF-8"
         )
         message.attach("inbjudan.ics", reminder.ics, "application/ics")
-    message.send()
+    mailer.send_messages([message])
 
 
 def _transient(error: Exception) -> bool:
@@ -145,18 +146,28 @@ class DispatchResult:
     stuck: int = 0
 
 
-def dispatch(*, limit: int = 1000) -> DispatchResult:
-    """One sweep: send what is due, at most ``limit`` rows. Safe to run in parallel."""
-    run = DispatchRun.objects.create(started_at=timezone.now())
-    result = DispatchResult()
+def _open(mailer: BaseEmailBackend) -> None:
+    try:
+        mailer.open()
+    except Exception:
+        # The server is not there now: each message then tries on its own and the failure is
+        # recorded on its row (retried later), as if the session had broken mid-sweep.
+        mailer.close()
+
+
+def _sweep(mailer: BaseEmailBackend, limit: int, result: DispatchResult) -> None:
+    _open(mailer)
     for _ in range(limit):
         now = timezone.now()
         reminder = _claim(now)
         if reminder is None:
             break
         try:
-            _send(reminder)
+            _send(reminder, mailer)
         except Exception as error:  # any failure is recorded on the row, never lost
+            # A broken session is not reused: the next message starts a new one.
+            mailer.close()
+            _open(mailer)
             text = f"{type(error).__name__}: {error}"[:300]
             if _transient(error) and reminder.attempts < MAX_ATTEMPTS:
                 _finish(
@@ -173,6 +184,18 @@ def dispatch(*, limit: int = 1000) -> DispatchResult:
         else:
             _finish(reminder, status=ReminderStatus.SENT, sent_at=timezone.now(), last_error="")
             result.sent += 1
+
+
+def dispatch(*, limit: int = 1000) -> DispatchResult:
+    """One sweep: send what is due, at most ``limit`` rows. Safe to run in parallel."""
+    run = DispatchRun.objects.create(started_at=timezone.now())
+    result = DispatchResult()
+    # One SMTP session for the whole sweep: a new one per message took longer than the sending.
+    mailer = mailers.default
+    try:
+        _sweep(mailer, limit, result)
+    finally:
+        mailer.close()
     result.stuck = stuck_reminders().count()
     DispatchRun.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),

@@ -20,6 +20,14 @@ def free_port() -> int:
 class Sink:
     messages: list[email.message.Message] = field(default_factory=list)
     refuse_with: str | None = None  # e.g. "451 4.3.0 Try again later"
+    sessions: int = 0  # SMTP sessions opened (EHLO)
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse_with:

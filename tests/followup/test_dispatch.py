@@ -184,3 +184,24 @@ def test_beat_task_runs_in_a_real_worker_through_the_broker(smtp_server, setting
             time.sleep(0.2)
     assert len(smtp_server.sink.messages) == 1
     assert Reminder.objects.get().status == ReminderStatus.SENT
+
+
+@pytest.mark.django_db
+def test_one_smtp_session_serves_the_whole_sweep(smtp_server, user: User) -> None:
+    for number in range(5):
+        remind(user, key=f"followup:{number}:6")
+    assert services.dispatch().sent == 5
+    assert len(smtp_server.sink.messages) == 5
+    assert smtp_server.sink.sessions == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_message_does_not_stop_the_rest(smtp_server, user: User) -> None:
+    for number in range(3):
+        remind(user, key=f"followup:{number}:6")
+    smtp_server.sink.refuse_with = "451 4.3.0 Try again later"
+    assert services.dispatch().retried == 3
+    smtp_server.sink.refuse_with = None
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        assert services.dispatch().sent == 3
+    assert len(smtp_server.sink.messages) == 3
