@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
 from django.http import Http404
 
 from units.models import (
@@ -186,12 +186,22 @@ def roles_of(user: AnyUser) -> Roles:
     cached = getattr(user, "_roles_cache", None)
     if cached is not None:
         return cached
-    municipal = list(MunicipalRole.objects.filter(user=user).values_list("role", "municipality_id"))
+    # One query for both kinds of role: this runs on every page.
+    rows = list(
+        MunicipalRole.objects.filter(user=user)
+        .values_list("role", "municipality_id")
+        .union(
+            UnitManager.objects.filter(user=user)
+            .annotate(role=Value(Role.MANAGER.value, output_field=CharField()))
+            .values_list("role", "unit_id"),
+            all=True,
+        )
+    )
     user._roles_cache = Roles(  # type: ignore[attr-defined]
         superuser=user.is_superuser,
-        coordinator_of=tuple(m for r, m in municipal if r == Role.COORDINATOR),
-        observer_of=tuple(m for r, m in municipal if r == Role.OBSERVER),
-        manager_of=tuple(UnitManager.objects.filter(user=user).values_list("unit_id", flat=True)),
+        coordinator_of=tuple(sorted(m for r, m in rows if r == Role.COORDINATOR)),
+        observer_of=tuple(sorted(m for r, m in rows if r == Role.OBSERVER)),
+        manager_of=tuple(sorted(m for r, m in rows if r == Role.MANAGER)),
     )
     return user._roles_cache  # type: ignore[attr-defined]
 
