@@ -2,6 +2,7 @@
 target checks, the table and the JSON record, wrk's output, the SMTP sink's framing. No timings."""
 
 import asyncio
+import concurrent.futures
 import json
 from pathlib import Path
 
@@ -404,7 +405,9 @@ def test_sink_reads_a_message_up_to_the_lone_dot(data: bytes, rest: bytes) -> No
         message = await read_data(reader)
         return message, await reader.read()
 
-    message, remaining = asyncio.run(feed())
+    # In a thread of its own: after the browser tests the main thread may hold Playwright's loop.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        message, remaining = pool.submit(asyncio.run, feed()).result()
 
     assert message + remaining == data
     assert remaining == rest
