@@ -11,6 +11,7 @@ are read once each, and every step app reports its facts for all rollouts in one
 import dataclasses
 import datetime as dt
 import statistics
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -551,6 +552,7 @@ CACHE_SECONDS = 60
 # The latest full Boards this process has used, so that paging and filtering the unit table does
 # not fetch and unpickle thousands of rows on every request. Keys change with every change.
 _recent: "OrderedDict[str, Board]" = OrderedDict()
+_recent_lock = threading.Lock()
 RECENT_BOARDS = 2
 
 
@@ -584,10 +586,11 @@ def cached_board(*, municipality: Municipality, light: bool = False) -> Board:
         if light:
             cache.set(key, found, CACHE_SECONDS)
     if not light:
-        _recent[key] = found
-        _recent.move_to_end(key)
-        while len(_recent) > RECENT_BOARDS:
-            _recent.popitem(last=False)
+        with _recent_lock:  # threaded servers (gunicorn gthread) share the process's dict
+            _recent[key] = found
+            _recent.move_to_end(key)
+            while len(_recent) > RECENT_BOARDS:
+                _recent.popitem(last=False)
     return found
 
 
