@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rollout import engine, steps
 from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, Step, StepState, StepStatus
+from rollout.selectors import StateRow, snapshot_of
 from units import freshness
 from units.models import Municipality, Unit, UnitKind
 
@@ -142,11 +143,6 @@ def _stage(rollout: Rollout | None, current: int | None) -> str:
     return str(current)
 
 
-# (step, status, started_at, completed_at) of one StepState, read as plain values: building
-# thousands of model instances was most of the dashboard's time.
-StateRow = tuple[int, str, dt.datetime | None, dt.datetime | None]
-
-
 def _days(states: Iterable[StateRow]) -> dict[int, int]:
     return {
         # A step closed before it was started (an early start moved it) took no days.
@@ -154,30 +150,6 @@ def _days(states: Iterable[StateRow]) -> dict[int, int]:
         for step, status, started, completed in states
         if status == StepStatus.DONE and started and completed
     }
-
-
-def _snapshot(
-    rollout: Rollout,
-    states: Sequence[StateRow],
-    facts: dict[int, dict[str, object]],
-    municipality: Municipality,
-    tz: dt.tzinfo,
-) -> engine.RolloutSnapshot:
-    return engine.RolloutSnapshot(
-        status=rollout.status,
-        steps={
-            step: engine.StepSnapshot(
-                status=status,
-                started_on=started.astimezone(tz).date() if started else None,
-                completed_on=completed.astimezone(tz).date() if completed else None,
-            )
-            for step, status, started, completed in states
-        },
-        started_on=rollout.started_at.astimezone(tz).date() if rollout.started_at else None,
-        followup_offsets_months=tuple(municipality.followup_offsets_months),
-        facts=facts,
-        web_course_threshold=municipality.web_course_threshold_percent / 100,
-    )
 
 
 def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> list[UnitRow]:
@@ -229,7 +201,13 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
             continue
         rollout_states = states.get(rollout.pk, [])
         rollout_facts = facts.get(rollout.pk, {})
-        snap = _snapshot(rollout, rollout_states, rollout_facts, municipality, tz)
+        snap = snapshot_of(
+            rollout=rollout,
+            states=rollout_states,
+            facts=rollout_facts,
+            municipality=municipality,
+            tz=tz,
+        )
         action = engine.next_action(snap)
         if action is not None:
             # A plain string: the Board is cached per language, and lazy texts unpickle slowly.

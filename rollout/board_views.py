@@ -100,8 +100,8 @@ def _attention_url(kind: str, row: selectors.UnitRow) -> str:
     return reverse(url_name, args=[row.unit_id])
 
 
-def _table_filter(request: HttpRequest, board: selectors.Board) -> selectors.TableFilter:
-    sector_ids = {sector_id for sector_id, _name in board.sectors}
+def _table_filter(request: HttpRequest, sectors: list[tuple[int, str]]) -> selectors.TableFilter:
+    sector_ids = {sector_id for sector_id, _name in sectors}
     return selectors.TableFilter.from_params(request.GET, sector_ids=sector_ids)
 
 
@@ -109,11 +109,11 @@ def _table_filter(request: HttpRequest, board: selectors.Board) -> selectors.Tab
 @login_required
 def unit_table(request: HttpRequest, pk: int) -> HttpResponse:
     municipality, board = _board(request, pk)
-    table_filter = _table_filter(request, board)
+    sectors = board.sectors
+    table_filter = _table_filter(request, sectors)
     rows = table_filter.apply(board.rows, board.today)
     page = Paginator(rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
     filters = table_filter.params()
-    sectors = board.sectors
     return render(
         request,
         "rollout/unit_table.html",
@@ -151,7 +151,7 @@ def unit_table_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in CONTENT_TYPES:
         raise Http404
     municipality, board = _board(request, pk)
-    rows = _table_filter(request, board).apply(board.rows, board.today)
+    rows = _table_filter(request, board.sectors).apply(board.rows, board.today)
     pseudonymise = request.GET.get("pseudonym") == "1"
     sheet = exports.unit_table(rows, municipality_id=municipality.pk, pseudonymise=pseudonymise)
     content = exports.to_csv(sheet) if fmt == "csv" else exports.to_xlsx([sheet])

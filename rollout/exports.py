@@ -81,23 +81,19 @@ def unit_table(
     return Sheet(_("Enheter"), header, body)
 
 
-def _percent(share: board_selectors.Share) -> int | None:
-    return share.percent
-
-
 def indicator_sheets(board: board_selectors.Board) -> list[Sheet]:
     ind = board.indicators
     summary: list[list[Cell]] = [
         [_("Räckvidd: andel av personalen som gått webbkursen"), ind.reach.part, ind.reach.whole,
-         _percent(ind.reach)],
+         ind.reach.percent],
         [_("Användning: andel enheter som påbörjat modellen"), ind.adoption.part,
-         ind.adoption.whole, _percent(ind.adoption)],
+         ind.adoption.whole, ind.adoption.percent],
         [_("Genomförande: andel påbörjade enheter med införd rutin"), ind.implementation.part,
-         ind.implementation.whole, _percent(ind.implementation)],
+         ind.implementation.whole, ind.implementation.percent],
         [_("Vidmakthållande: uppföljningar genomförda i tid"), ind.follow_ups_on_time.part,
-         ind.follow_ups_on_time.whole, _percent(ind.follow_ups_on_time)],
+         ind.follow_ups_on_time.whole, ind.follow_ups_on_time.percent],
         [_("Vidmakthållande: rutinen används efter 12 månader"), ind.in_use_at_12_months.part,
-         ind.in_use_at_12_months.whole, _percent(ind.in_use_at_12_months)],
+         ind.in_use_at_12_months.whole, ind.in_use_at_12_months.percent],
     ]  # fmt: skip
     durations: list[list[Cell]] = [
         [str(Step(step).label), days] for step, days in ind.median_step_days.items()
@@ -108,12 +104,12 @@ def indicator_sheets(board: board_selectors.Board) -> list[Sheet]:
             group.label,
             group.units,
             group.started,
-            _percent(group.adoption),
+            group.adoption.percent,
             group.headcount,
             group.web_course,
-            _percent(group.reach),
+            group.reach.percent,
             group.implemented,
-            _percent(group.implementation),
+            group.implementation.percent,
         ]
         for group in board.by_sector
     ]

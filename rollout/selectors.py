@@ -1,5 +1,7 @@
 """Reads for the unit workspace (and later the dashboard), scoped through units.access."""
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -7,29 +9,51 @@ from django.utils import timezone
 
 from rollout import engine, steps
 from rollout.models import OPEN_STATUSES, Rollout, StepState, TimelineEvent
-from units.models import Unit
+from units.models import Municipality, Unit
 
 TIMELINE_LENGTH = 30
+
+
+# (step, status, started_at, completed_at) of one StepState, read as plain values: the dashboard
+# reads thousands, and model instances were most of its time.
+StateRow = tuple[int, str, dt.datetime | None, dt.datetime | None]
+
+
+def snapshot_of(
+    *,
+    rollout: Rollout,
+    states: Sequence[StateRow],
+    facts: dict[int, dict[str, object]],
+    municipality: Municipality,
+    tz: dt.tzinfo,
+) -> engine.RolloutSnapshot:
+    """What the engine's pure rules need of one rollout."""
+    return engine.RolloutSnapshot(
+        status=rollout.status,
+        steps={
+            step: engine.StepSnapshot(
+                status=status,
+                started_on=started.astimezone(tz).date() if started else None,
+                completed_on=completed.astimezone(tz).date() if completed else None,
+            )
+            for step, status, started, completed in states
+        },
+        started_on=rollout.started_at.astimezone(tz).date() if rollout.started_at else None,
+        followup_offsets_months=tuple(municipality.followup_offsets_months),
+        facts=facts,
+        web_course_threshold=municipality.web_course_threshold_percent / 100,
+    )
 
 
 def snapshot(
     *, rollout: Rollout, states: list[StepState], facts: dict[int, dict[str, object]]
 ) -> engine.RolloutSnapshot:
-    municipality = rollout.unit.municipality
-    return engine.RolloutSnapshot(
-        status=rollout.status,
-        steps={
-            state.step: engine.StepSnapshot(
-                status=state.status,
-                started_on=timezone.localdate(state.started_at) if state.started_at else None,
-                completed_on=state.completed_on,
-            )
-            for state in states
-        },
-        started_on=timezone.localdate(rollout.started_at) if rollout.started_at else None,
-        followup_offsets_months=tuple(municipality.followup_offsets_months),
+    return snapshot_of(
+        rollout=rollout,
+        states=[(s.step, s.status, s.started_at, s.completed_at) for s in states],
         facts=facts,
-        web_course_threshold=municipality.web_course_threshold_percent / 100,
+        municipality=rollout.unit.municipality,
+        tz=timezone.get_current_timezone(),
     )
 
 
