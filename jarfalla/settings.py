@@ -145,7 +145,7 @@ REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss"))
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "jarfalla.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "jarfalla",
         }
@@ -251,8 +251,8 @@ MAILERS = {"default": _mailer()}
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "units.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "units.backends.ModelBackend",
+    "units.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

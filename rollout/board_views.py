@@ -15,7 +15,7 @@ from rollout import board as selectors
 from rollout import exports
 from rollout.charts import adoption_chart, funnel_chart, reach_chart
 from rollout.models import Step
-from units import access
+from units import access, pagecache
 from units.models import Municipality, UnitKind
 
 TABLE_PAGE_SIZE = 50
@@ -55,6 +55,11 @@ def _common(request: HttpRequest, municipality: Municipality) -> dict[str, objec
 @require_GET
 @login_required
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    access.check_municipality_for_user(request.user, pk)
+    return pagecache.page(request, municipality_id=pk, render=lambda: _dashboard(request, pk))
+
+
+def _dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     municipality, board = _board(request, pk, light=True)
     attention = [
         {
@@ -108,6 +113,11 @@ def _table_filter(request: HttpRequest, sectors: list[tuple[int, str]]) -> selec
 @require_GET
 @login_required
 def unit_table(request: HttpRequest, pk: int) -> HttpResponse:
+    access.check_municipality_for_user(request.user, pk)
+    return pagecache.page(request, municipality_id=pk, render=lambda: _unit_table(request, pk))
+
+
+def _unit_table(request: HttpRequest, pk: int) -> HttpResponse:
     municipality, board = _board(request, pk)
     sectors = board.sectors
     table_filter = _table_filter(request, sectors)

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from jarfalla import pdf
 from rollout import reports, steps
 from rollout.models import Certificate, Rollout, RolloutStatus, Step, StepState
+from units import freshness
 from units.models import Unit
 
 # A certificate row without a file this long after it was made was left by a worker that died:
@@ -88,5 +89,7 @@ def certificate_render(*, rollout_id: int) -> Certificate | None:
     html = certificate_html(rollout=rollout, issued_on=timezone.localdate(certificate.created_at))
     name = pdf.store(file_name(rollout.pk), reports.html_to_pdf(html))
     Certificate.objects.filter(pk=certificate.pk).update(file=name)
+    # The unit page (kept by units.pagecache) now has a download link to show.
+    freshness.changed(rollout.unit.municipality_id)
     certificate.file = name
     return certificate

@@ -23,6 +23,7 @@ from tests.factories import (
     make_manager,
     make_observer,
 )
+from units import pagecache
 from units.models import Municipality, Unit, User
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -66,6 +67,8 @@ def _isolation(settings: Any) -> Iterator[None]:
         # The embedded file cache lives in var/, shared with anything else running there.
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+    # Rendered pages are kept in the process: a page from one test must not answer the next.
+    pagecache.clear()
     # Tasks run in-process here; tests/test_celery.py drives a real worker through the broker.
     celery_app.conf.task_always_eager = True
     yield

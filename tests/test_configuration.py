@@ -81,7 +81,7 @@ def test_database_and_redis_urls_switch_to_postgresql_pool_and_redis(tmp_path: P
     assert isinstance(values["opts"], dict)
     assert "pool" in values["opts"]
     assert values["broker"] == "redis://cache.example:6379/1"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "jarfalla.cache.RedisCache"
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
     options = values["mailer"]
     assert isinstance(options, dict)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from units.models import (
@@ -77,6 +78,17 @@ def get_municipality_for_user(user: AnyUser, pk: int) -> Municipality:
         raise Http404 from None
 
 
+def check_municipality_for_user(user: AnyUser, pk: int) -> None:
+    """What get_municipality_for_user checks, without fetching the municipality: from the
+    person's roles (no query) unless they are a superuser."""
+    roles = roles_of(user)
+    if roles.superuser:
+        if not Municipality.objects.filter(pk=pk).exists():
+            raise Http404
+    elif pk not in roles.coordinator_of and pk not in roles.observer_of:
+        raise Http404
+
+
 def get_rw_municipality_for_user(user: AnyUser, pk: int) -> Municipality:
     municipality = get_municipality_for_user(user, pk)
     if not coordinated_municipalities(user).filter(pk=municipality.pk).exists():
@@ -111,19 +123,48 @@ def writable_units(user: AnyUser) -> QuerySet[Unit]:
     return _units(user, Role.COORDINATOR)
 
 
+def _may_read_unit(roles: "Roles", unit_id: int, municipality_id: int) -> bool:
+    return (
+        roles.superuser
+        or municipality_id in roles.coordinator_of
+        or municipality_id in roles.observer_of
+        or unit_id in roles.manager_of
+    )
+
+
+_UNIT_MUNICIPALITY_SQL = "SELECT municipality_id FROM units_unit WHERE id = %s"
+
+
+def check_unit_for_user(user: AnyUser, pk: int) -> int:
+    """What get_unit_for_user checks, fetching only the unit's municipality (its id is
+    returned): for pages that may not need the unit itself (units.pagecache)."""
+    with connection.cursor() as cursor:  # written out: see roles_of
+        cursor.execute(_UNIT_MUNICIPALITY_SQL, [pk])
+        row = cursor.fetchone()
+    municipality_id = row[0] if row else None
+    if municipality_id is None or not _may_read_unit(roles_of(user), pk, municipality_id):
+        raise Http404
+    return municipality_id
+
+
 def get_unit_for_user(user: AnyUser, pk: int) -> Unit:
-    """Read access or 404."""
+    """Read access or 404. The same rule as visible_units, decided from the person's roles
+    (memoised for the request) instead of subqueries: this runs on every unit page."""
+    roles = roles_of(user)
     try:
-        return visible_units(user).select_related("municipality", "sector").get(pk=pk)
+        unit = Unit.objects.select_related("municipality", "sector").get(pk=pk)
     except Unit.DoesNotExist:
         raise Http404 from None
+    if not _may_read_unit(roles, unit.pk, unit.municipality_id):
+        raise Http404
+    return unit
 
 
 def get_rw_unit_for_user(user: AnyUser, pk: int) -> Unit:
     """Write access (coordinator of its municipality or its manager): 404 if invisible, 403 if
     read-only."""
     unit = get_unit_for_user(user, pk)
-    if not writable_units(user).filter(pk=unit.pk).exists():
+    if not can_write_unit(user, unit):
         raise PermissionDenied
     return unit
 
@@ -177,6 +218,13 @@ class Roles:
         return self.superuser or bool(self.coordinator_of)
 
 
+# Tables and the manager role's value written out (tests/units/test_access.py checks them).
+_ROLES_SQL = (
+    "SELECT role, municipality_id FROM units_municipalrole WHERE user_id = %s "
+    "UNION ALL SELECT 'manager', unit_id FROM units_unitmanager WHERE user_id = %s"
+)
+
+
 def roles_of(user: AnyUser) -> Roles:
     """Memoised on the user object, which lives as long as the request (middleware, view and
     templates all ask)."""
@@ -186,17 +234,11 @@ def roles_of(user: AnyUser) -> Roles:
     cached = getattr(user, "_roles_cache", None)
     if cached is not None:
         return cached
-    # One query for both kinds of role: this runs on every page.
-    rows = list(
-        MunicipalRole.objects.filter(user=user)
-        .values_list("role", "municipality_id")
-        .union(
-            UnitManager.objects.filter(user=user)
-            .annotate(role=Value(Role.MANAGER.value, output_field=CharField()))
-            .values_list("role", "unit_id"),
-            all=True,
-        )
-    )
+    # One query for both kinds of role, written out once: this runs on every page, and the
+    # ORM's union took longer to compile than the database took to answer.
+    with connection.cursor() as cursor:
+        cursor.execute(_ROLES_SQL, [user.pk, user.pk])
+        rows = cursor.fetchall()
     user._roles_cache = Roles(  # type: ignore[attr-defined]
         superuser=user.is_superuser,
         coordinator_of=tuple(sorted(m for r, m in rows if r == Role.COORDINATOR)),

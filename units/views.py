@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from units import access, sections, selectors, services
+from units import access, pagecache, sections, selectors, services
 from units.forms import (
     MUNICIPAL_ROLE_CHOICES,
     AcceptInvitationForm,
@@ -85,6 +85,13 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    municipality_id = access.check_unit_for_user(request.user, pk)
+    return pagecache.page(
+        request, municipality_id=municipality_id, render=lambda: _unit_detail(request, pk)
+    )
+
+
+def _unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_user(request.user, pk)
     is_coordinator = access.is_coordinator_of(request.user, unit.municipality_id)
     return render(
@@ -406,7 +413,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 request, _("Inbjudan är accepterad. Logga in med ditt vanliga lösenord.")
             )
             return redirect("account_login")
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="units.backends.ModelBackend")
         messages.success(request, _("Välkommen! Inbjudan är accepterad."))
         return redirect("home")
     return render(

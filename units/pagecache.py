@@ -1,0 +1,133 @@
+"""Whole rendered pages, kept in the process, for the busiest read-only pages (the dashboard,
+the unit table, the unit page).
+
+A page is kept under everything it depends on: the municipality's generation (units.freshness,
+bumped by every change that leaves a trace, so the person who made a change sees it on their
+next page), the person and their roles, the language, the day and the full path. Whatever
+changes without a trace (time passing, a reminder failing) shows when the page's minute is up.
+Access is checked before a page is looked up, on every request: the cache never decides who
+may see what.
+
+What differs between two requests for the same page is taken out before the page is kept and
+put back on the way out: the CSP nonce and the CSRF tokens of its forms. Pages with a message
+to show (after a change) are always rendered."""
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import timezone, translation
+
+from units import access, freshness
+
+MAX_AGE_SECONDS = 60
+# A few hundred KB each at most (the unit table): about 10 MB per process when full.
+MAX_PAGES = 64
+
+_NONCE_MARK = "\x00nonce\x00"
+_CSRF_MARK = "\x00csrf\x00"
+_CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+
+
+@dataclass(frozen=True)
+class _Page:
+    content: str
+    content_type: str
+    expires: float
+    has_nonce: bool
+    has_csrf: bool
+
+
+_pages: OrderedDict[Hashable, _Page] = OrderedDict()
+_lock = threading.Lock()  # threaded servers share the process's dict
+
+
+def _key(request: HttpRequest, municipality_id: int) -> Hashable:
+    user = request.user
+    return (
+        municipality_id,
+        freshness.generation(municipality_id),
+        translation.get_language(),
+        timezone.localdate(),
+        user.pk,
+        user.is_staff,
+        access.roles_of(user),
+        request.get_full_path(),
+    )
+
+
+def _nonce(request: HttpRequest) -> str | None:
+    nonce = getattr(request, "_csp_nonce", None)
+    return str(nonce) if nonce else None
+
+
+def _keep(request: HttpRequest, key: Hashable, response: HttpResponse) -> None:
+    content_type = response.get("Content-Type", "")
+    if (
+        response.status_code != 200
+        or response.streaming
+        or not content_type.startswith("text/html")
+        or response.cookies  # a page that sets cookies is not the same for everyone
+        or len(messages.get_messages(request))  # a message added while rendering shows once
+    ):
+        return
+    content = response.content.decode(response.charset)
+    nonce = _nonce(request)
+    if nonce:
+        content = content.replace(nonce, _NONCE_MARK)
+    content, forms = _CSRF_VALUE.subn(rf"\g<1>{_CSRF_MARK}\g<2>", content)
+    page = _Page(
+        content=content,
+        content_type=content_type,
+        expires=time.monotonic() + MAX_AGE_SECONDS,
+        has_nonce=bool(nonce),
+        has_csrf=bool(forms),
+    )
+    with _lock:
+        _pages[key] = page
+        _pages.move_to_end(key)
+        while len(_pages) > MAX_PAGES:
+            _pages.popitem(last=False)
+
+
+def _serve(request: HttpRequest, page: _Page) -> HttpResponse:
+    content = page.content
+    if page.has_nonce:
+        # Reading the nonce makes the CSP middleware put it in the header, as rendering would.
+        content = content.replace(_NONCE_MARK, str(request._csp_nonce))  # type: ignore[attr-defined]
+    if page.has_csrf:
+        content = content.replace(_CSRF_MARK, get_token(request))
+    return HttpResponse(content, content_type=page.content_type)
+
+
+def page(
+    request: HttpRequest, *, municipality_id: int, render: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """``render()``'s response, or the same page rendered earlier. Call it after the access
+    check; ``municipality_id`` is the municipality whose data the page shows."""
+    if request.method != "GET" or len(messages.get_messages(request)):
+        return render()
+    key = _key(request, municipality_id)
+    with _lock:
+        found = _pages.get(key)
+        if found is not None and found.expires > time.monotonic():
+            _pages.move_to_end(key)
+        else:
+            found = None
+    if found is not None:
+        return _serve(request, found)
+    response = render()
+    _keep(request, key, response)
+    return response
+
+
+def clear() -> None:
+    """Forget every page (tests)."""
+    with _lock:
+        _pages.clear()
