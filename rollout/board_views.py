@@ -56,7 +56,9 @@ def _common(request: HttpRequest, municipality: Municipality) -> dict[str, objec
 @login_required
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     access.check_municipality_for_user(request.user, pk)
-    return pagecache.page(request, municipality_id=pk, render=lambda: _dashboard(request, pk))
+    return pagecache.page(
+        request, scope=pagecache.municipality(pk), render=lambda: _dashboard(request, pk)
+    )
 
 
 def _dashboard(request: HttpRequest, pk: int) -> HttpResponse:
@@ -114,7 +116,9 @@ def _table_filter(request: HttpRequest, sectors: list[tuple[int, str]]) -> selec
 @login_required
 def unit_table(request: HttpRequest, pk: int) -> HttpResponse:
     access.check_municipality_for_user(request.user, pk)
-    return pagecache.page(request, municipality_id=pk, render=lambda: _unit_table(request, pk))
+    return pagecache.page(
+        request, scope=pagecache.municipality(pk), render=lambda: _unit_table(request, pk)
+    )
 
 
 def _unit_table(request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,11 +1,13 @@
 """The regional view: every municipality's funnel and indicators side by side, for a superuser
 or a regional observer. Counts only, from the worker's precomputed summaries."""
 
+import datetime as dt
 import hashlib
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -14,7 +16,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from rollout import board, regional
-from units import access
+from units import access, pagecache
+from units.models import Municipality
 
 TABLE_CACHE_SECONDS = 60
 
@@ -28,10 +31,26 @@ def regional_view(request: HttpRequest) -> HttpResponse:
         municipalities = municipalities.filter(name__icontains=query)
     elif not municipalities.exists():
         raise PermissionDenied
-    superuser = access.roles_of(request.user).superuser
-    # Hundreds of rows take long to draw: the table is drawn once per set of summaries (their
-    # number and newest time change whenever the worker recomputes one) and kept a minute.
+    # The worker recomputes summaries (every 30 s, rollout.refresh_summaries); their number and
+    # newest time change whenever it does, so the page is kept until then (and a minute at most).
     count, newest = regional.state(municipalities=municipalities)
+    return pagecache.page(
+        request,
+        scope=("regional", count, newest),
+        render=lambda: _regional(request, municipalities, query, count, newest),
+    )
+
+
+def _regional(
+    request: HttpRequest,
+    municipalities: QuerySet[Municipality],
+    query: str,
+    count: int,
+    newest: dt.datetime | None,
+) -> HttpResponse:
+    superuser = access.roles_of(request.user).superuser
+    # Hundreds of rows take long to draw: the table is drawn once per set of summaries and kept
+    # a minute for everyone with the same view (the page cache is per person and process).
     scope = "all" if superuser else f"user-{request.user.pk}"
     key = ":".join(
         (

@@ -1,9 +1,9 @@
 """Whole rendered pages, kept in the process, for the busiest read-only pages (the dashboard,
 the unit table, the unit page).
 
-A page is kept under everything it depends on: the municipality's generation (units.freshness,
-bumped by every change that leaves a trace, so the person who made a change sees it on their
-next page), the person and their roles, the language, the day and the full path. Whatever
+A page is kept under everything it depends on: its scope, usually the municipality's
+generation (units.freshness, bumped by every change that leaves a trace, so the person who made
+a change sees it on their next page), the person and their roles, the language, the day and the full path. Whatever
 changes without a trace (time passing, a reminder failing) shows when the page's minute is up.
 Access is checked before a page is looked up, on every request: the cache never decides who
 may see what.
@@ -48,11 +48,16 @@ _pages: OrderedDict[Hashable, _Page] = OrderedDict()
 _lock = threading.Lock()  # threaded servers share the process's dict
 
 
-def _key(request: HttpRequest, municipality_id: int) -> Hashable:
+def municipality(municipality_id: int) -> Hashable:
+    """The scope of a page that shows one municipality's data: it changes with every change
+    there."""
+    return ("municipality", municipality_id, freshness.generation(municipality_id))
+
+
+def _key(request: HttpRequest, scope: Hashable) -> Hashable:
     user = request.user
     return (
-        municipality_id,
-        freshness.generation(municipality_id),
+        scope,
         translation.get_language(),
         timezone.localdate(),
         user.pk,
@@ -107,13 +112,14 @@ def _serve(request: HttpRequest, page: _Page) -> HttpResponse:
 
 
 def page(
-    request: HttpRequest, *, municipality_id: int, render: Callable[[], HttpResponse]
+    request: HttpRequest, *, scope: Hashable, render: Callable[[], HttpResponse]
 ) -> HttpResponse:
     """``render()``'s response, or the same page rendered earlier. Call it after the access
-    check; ``municipality_id`` is the municipality whose data the page shows."""
+    check. ``scope`` names the data the page shows and must change when it changes
+    (``municipality(pk)`` for one municipality's pages)."""
     if request.method != "GET" or len(messages.get_messages(request)):
         return render()
-    key = _key(request, municipality_id)
+    key = _key(request, scope)
     with _lock:
         found = _pages.get(key)
         if found is not None and found.expires > time.monotonic():

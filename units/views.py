@@ -87,7 +87,9 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     municipality_id = access.check_unit_for_user(request.user, pk)
     return pagecache.page(
-        request, municipality_id=municipality_id, render=lambda: _unit_detail(request, pk)
+        request,
+        scope=pagecache.municipality(municipality_id),
+        render=lambda: _unit_detail(request, pk),
     )
 
 

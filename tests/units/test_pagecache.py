@@ -163,3 +163,21 @@ def test_a_kept_page_costs_the_session_user_and_roles_only(
         # municipality for the unit page).
         with django_assert_max_num_queries(queries):
             assert client.get(url).context is None
+
+
+@pytest.mark.django_db
+def test_the_regional_page_is_kept_until_the_worker_recomputes_a_summary(
+    client: Client, superuser: User, coordinator: User, unit_a: Unit
+) -> None:
+    from rollout import regional
+    from rollout import services as rollout_services
+
+    regional.refresh()
+    url = reverse("rollout:regional")
+    client.force_login(superuser)
+    client.get(url)
+    assert client.get(url).context is None
+    rollout_services.rollout_start(actor=coordinator, unit=unit_a)
+    assert client.get(url).context is None  # the summaries have not been recomputed yet
+    regional.refresh()
+    assert client.get(url).context is not None
