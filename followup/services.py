@@ -11,15 +11,21 @@ The dispatcher's rules, from DESIGN.md section 4:
   the message may have gone out, and a duplicate is worse than a visible failure."""
 
 import datetime as dt
+import email.message
+import email.policy
+import functools
 import logging
 import smtplib
 from dataclasses import dataclass
+from email.headerregistry import BaseHeader, HeaderRegistry
+from email.policy import EmailPolicy, Policy
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -75,32 +81,119 @@ def cancel(*, subject_key: str, kinds: tuple[str, ...] | None = None) -> int:
     return pending.update(status=ReminderStatus.CANCELLED)
 
 
+def _message_host() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
 def message_id(reminder: Reminder) -> str:
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<reminder-{reminder.pk}-{reminder.subject_key.replace(':', '.')}@{host}>"
+    # _CLAIM_SQL builds the same in SQL.
+    return f"<reminder-{reminder.pk}-{reminder.subject_key.replace(':', '.')}@{_message_host()}>"
 
 
 def backoff(attempts: int) -> dt.timedelta:
     return FIRST_RETRY * (2 ** max(attempts - 1, 0))
 
 
-def _claim(now: dt.datetime) -> Reminder | None:
-    with transaction.atomic():
-        reminder = (
-            Reminder.objects.select_for_update(skip_locked=True)
-            .filter(status=ReminderStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .select_related("recipient")
-            .first()
-        )
-        if reminder is None:
-            return None
-        reminder.status = ReminderStatus.SENDING
-        reminder.claimed_at = now
-        reminder.attempts += 1
-        reminder.message_id = message_id(reminder)
-        reminder.save(update_fields=["status", "claimed_at", "attempts", "message_id"])
+# Each reminder costs one statement in autocommit, one round trip and one commit (it was five
+# statements and two commits, and on PostgreSQL every commit waits for its WAL flush):
+# - The claim is a single UPDATE that commits itself before the send. Its subquery picks the
+#   oldest due row in the claim index's order; on PostgreSQL FOR UPDATE SKIP LOCKED passes over
+#   a row another dispatcher is claiming, and one it has claimed and committed fails the re-check
+#   of status. SQLite has no row locks and needs none: it runs one writer at a time and the
+#   statement is atomic. The Message-ID is built in SQL exactly as message_id() builds it (a
+#   test holds them equal); the recipient's current address comes back with the row.
+# - On PostgreSQL the claim also marks the previous reminder SENT (a data-modifying CTE), so that
+#   mark is committed before the next send starts; _sweep marks the last one on its own, also
+#   when it stops on an error. SQLite has no such CTEs: there the mark is a statement of its own.
+_CLAIM_SQL = """
+UPDATE {reminder}
+SET status = %s, claimed_at = %s, attempts = attempts + 1,
+    message_id = '<reminder-' || id || '-' || replace(subject_key, ':', '.') || '@' || %s || '>'
+WHERE status = %s AND id = (
+    SELECT id FROM {reminder} WHERE status = %s AND next_attempt_at <= %s
+    ORDER BY next_attempt_at, id LIMIT 1{lock}
+)
+RETURNING id, recipient_id, kind, subject_key, subject, body, html, ics, ics_method, attempts,
+    message_id, (SELECT email FROM {user} WHERE {user}.id = recipient_id)
+"""
+# The columns RETURNING lists, before the email.
+_CLAIMED = "id recipient_id kind subject_key subject body html ics ics_method attempts message_id"
+# Only the dispatcher that claimed the row may finish it (see _finish).
+_SENT_SQL = """
+UPDATE {reminder} SET status = %s, sent_at = %s, last_error = ''
+WHERE id = %s AND status = %s AND claimed_at = %s
+"""
+
+
+def _sent_params(reminder: Reminder) -> list[Any]:
+    adapt = connection.ops.adapt_datetimefield_value  # SQLite compares datetimes as text
+    sending = ReminderStatus.SENDING.value
+    at, claimed_at = adapt(reminder.sent_at), adapt(reminder.claimed_at)
+    return [ReminderStatus.SENT.value, at, reminder.pk, sending, claimed_at]
+
+
+def _mark_sent(reminder: Reminder) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_SENT_SQL.format(reminder=Reminder._meta.db_table), _sent_params(reminder))
+
+
+def _claim(now: dt.datetime, sent: Reminder | None = None) -> Reminder | None:
+    """Claim the next due reminder, after marking ``sent`` (sent, not yet marked) SENT."""
+    table = Reminder._meta.db_table
+    postgresql = connection.vendor == "postgresql"
+    lock = " FOR UPDATE SKIP LOCKED" if postgresql else ""
+    sql = _CLAIM_SQL.format(reminder=table, user=User._meta.db_table, lock=lock)
+    at = connection.ops.adapt_datetimefield_value(now)
+    pending = ReminderStatus.PENDING.value
+    params = [ReminderStatus.SENDING.value, at, _message_host(), pending, pending, at]
+    if sent is not None and postgresql:
+        sql = f"WITH sent AS ({_SENT_SQL.format(reminder=table)}) {sql}"
+        params = [*_sent_params(sent), *params]
+    elif sent is not None:
+        _mark_sent(sent)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *fields, address = row
+    reminder = Reminder(
+        **dict(zip(_CLAIMED.split(), fields, strict=True)),
+        status=ReminderStatus.SENDING,
+        claimed_at=now,
+    )
+    reminder.recipient = User(pk=reminder.recipient_id, email=address)
     return reminder
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The email package's header factory, but building each header's class once: the stock one
+    builds a new class for every header of every message, a third of the time it took to build a
+    reminder. The classes are the same (the email package keeps no state on them), so are the
+    bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        if key not in self._classes:
+            self._classes[key] = super().__getitem__(name)
+        return self._classes[key]
+
+
+@functools.cache
+def _with_header_classes(policy: EmailPolicy) -> EmailPolicy:
+    return policy.clone(header_factory=_HeaderClasses())
+
+
+class _Message(EmailMultiAlternatives):
+    def message(self, *, policy: Policy | None = None) -> email.message.EmailMessage:
+        policy = policy or email.policy.default  # the SMTP backend passes email.policy.SMTP
+        if isinstance(policy, EmailPolicy):
+            policy = _with_header_classes(policy)
+        return super().message(policy=policy)
 
 
 UNSUBSCRIBABLE = ("digest", "nudge", "escalation")
@@ -111,7 +204,7 @@ def _send(reminder: Reminder, mailer: BaseEmailBackend) -> None:
     if reminder.kind in UNSUBSCRIBABLE:
         # Notices about booked meetings cannot be turned off; digests and nudges can.
         headers["List-Unsubscribe"] = f"<{settings.SITE_URL}{reverse('followup:settings')}>"
-    message = EmailMultiAlternatives(
+    message = _Message(
         subject=reminder.subject, body=reminder.body, to=[reminder.recipient.email], headers=headers
     )
     if reminder.html:
@@ -157,33 +250,41 @@ def _open(mailer: BaseEmailBackend) -> None:
 
 def _sweep(mailer: BaseEmailBackend, limit: int, result: DispatchResult) -> None:
     _open(mailer)
-    for _ in range(limit):
-        now = timezone.now()
-        reminder = _claim(now)
-        if reminder is None:
-            break
-        try:
-            _send(reminder, mailer)
-        except Exception as error:  # any failure is recorded on the row, never lost
-            # A broken session is not reused: the next message starts a new one.
-            mailer.close()
-            _open(mailer)
-            text = f"{type(error).__name__}: {error}"[:300]
-            if _transient(error) and reminder.attempts < MAX_ATTEMPTS:
-                _finish(
-                    reminder,
-                    status=ReminderStatus.PENDING,
-                    next_attempt_at=now + backoff(reminder.attempts),
-                    last_error=text,
-                )
-                result.retried += 1
+    sent: Reminder | None = None  # sent, not yet marked SENT: the next claim marks it
+    try:
+        for _ in range(limit):
+            now = timezone.now()
+            reminder = _claim(now, sent)
+            sent = None
+            if reminder is None:
+                break
+            try:
+                _send(reminder, mailer)
+            except Exception as error:  # any failure is recorded on the row, never lost
+                # A broken session is not reused: the next message starts a new one.
+                mailer.close()
+                _open(mailer)
+                text = f"{type(error).__name__}: {error}"[:300]
+                if _transient(error) and reminder.attempts < MAX_ATTEMPTS:
+                    _finish(
+                        reminder,
+                        status=ReminderStatus.PENDING,
+                        next_attempt_at=now + backoff(reminder.attempts),
+                        last_error=text,
+                    )
+                    result.retried += 1
+                else:
+                    _finish(reminder, status=ReminderStatus.FAILED, last_error=text)
+                    result.failed += 1
+                logger.warning("reminder %s not sent: %s", reminder.pk, text)
             else:
-                _finish(reminder, status=ReminderStatus.FAILED, last_error=text)
-                result.failed += 1
-            logger.warning("reminder %s not sent: %s", reminder.pk, text)
-        else:
-            _finish(reminder, status=ReminderStatus.SENT, sent_at=timezone.now(), last_error="")
-            result.sent += 1
+                reminder.sent_at = timezone.now()
+                sent = reminder
+                result.sent += 1
+    finally:
+        # The limit was reached, or a claim or the bookkeeping failed: mark the last one now.
+        if sent is not None:
+            _mark_sent(sent)
 
 
 def dispatch(*, limit: int = 1000) -> DispatchResult:

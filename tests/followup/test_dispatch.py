@@ -1,12 +1,17 @@
 """The reminder outbox against a real SMTP server: exactly once, nothing lost."""
 
 import datetime as dt
+import email.policy
+import re
+import smtplib
 import threading
 
 import pytest
 import time_machine
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from followup import services
@@ -39,6 +44,7 @@ def test_sent_once_with_a_message_id_derived_from_the_row(smtp_server, user: Use
     assert message["To"] == user.email
     assert message["Message-ID"] == f"<reminder-{reminder.pk}-followup.1.6@127.0.0.1>"
     reminder.refresh_from_db()
+    assert reminder.message_id == services.message_id(reminder)  # built in SQL by the claim
     assert reminder.status == ReminderStatus.SENT
     assert reminder.sent_at is not None
     assert services.dispatch().sent == 0  # nothing new
@@ -205,3 +211,96 @@ def test_a_refused_message_does_not_stop_the_rest(smtp_server, user: User) -> No
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
         assert services.dispatch().sent == 3
     assert len(smtp_server.sink.messages) == 3
+
+
+def queries_for(count: int, user: User) -> int:
+    for number in range(count):
+        remind(user, key=f"q{count}:{number}")
+    with CaptureQueriesContext(connection) as queries:
+        assert services.dispatch(limit=count).sent == count
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_each_reminder_costs_one_statement(smtp_server, user: User) -> None:
+    """The claim (with the previous SENT mark folded in on PostgreSQL) is all a reminder costs;
+    it was five (BEGIN, SELECT … FOR UPDATE, UPDATE, COMMIT, UPDATE)."""
+    per_reminder = (queries_for(20, user) - queries_for(10, user)) / 10
+    assert per_reminder == (1 if connection.vendor == "postgresql" else 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_passes_over_a_row_another_dispatcher_holds(user: User) -> None:
+    if connection.vendor != "postgresql":
+        require_service("needs PostgreSQL (SKIP LOCKED); set DATABASE_URL")
+    first, second = remind(user, key="a"), remind(user, key="b")
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:  # another dispatcher, in the middle of its claim
+            cursor.execute("SELECT id FROM followup_reminder WHERE id = %s FOR UPDATE", [first.pk])
+        claimed = services._claim(timezone.now())
+        assert claimed is not None
+        assert claimed.pk == second.pk
+        assert services._claim(timezone.now()) is None
+    finally:
+        other.rollback()
+        other.close()
+    assert Reminder.objects.get(pk=first.pk).status == ReminderStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_a_sent_mark_is_not_lost_when_the_next_send_fails(
+    smtp_server, user: User, monkeypatch
+) -> None:
+    first, second = remind(user, key="a"), remind(user, key="b")
+    send = services._send
+
+    def second_fails(reminder, mailer) -> None:
+        if reminder.pk == second.pk:
+            raise smtplib.SMTPResponseException(451, b"4.3.0 Try again later")
+        send(reminder, mailer)
+
+    monkeypatch.setattr(services, "_send", second_fails)
+    result = services.dispatch()
+    assert (result.sent, result.retried) == (1, 1)
+    assert Reminder.objects.get(pk=first.pk).status == ReminderStatus.SENT
+    assert Reminder.objects.get(pk=second.pk).status == ReminderStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_the_last_sent_mark_is_not_lost_at_the_limit_or_on_an_error(
+    smtp_server, user: User, monkeypatch
+) -> None:
+    first, second = remind(user, key="a"), remind(user, key="b")
+    assert services.dispatch(limit=1).sent == 1  # the sweep ends with a mark still to make
+    assert Reminder.objects.get(pk=first.pk).status == ReminderStatus.SENT
+    claim = services._claim
+
+    def then_the_database_fails(now, sent=None):
+        if sent is not None:
+            raise DatabaseError("connection lost")
+        return claim(now, sent)
+
+    monkeypatch.setattr(services, "_claim", then_the_database_fails)
+    with pytest.raises(DatabaseError):
+        services.dispatch()
+    row = Reminder.objects.get(pk=second.pk)
+    assert (row.status, len(smtp_server.sink.messages)) == (ReminderStatus.SENT, 2)
+    assert row.sent_at is not None
+
+
+def test_messages_are_built_as_django_builds_them() -> None:
+    """The dispatcher's message class only builds its header classes once: the same bytes."""
+    subject = "Påminnelse: Förskolan Björken har en uppgift i Järfällamodellen"
+    body = "Hej!\n\nÖppna enhetens sida: https://example.se/units/1/\n" * 20
+    headers = {"Message-ID": "<reminder-1-a.b@example.se>", "Date": "Fri, 27 Nov 2026"}
+    built = []
+    for cls in (EmailMultiAlternatives, services._Message):
+        message = cls(subject, body, to=["Åsa Öberg <asa@example.se>"], headers=headers)
+        message.attach_alternative("<p>Hej!</p>", "text/html")
+        message.attach("inbjudan.ics", "BEGIN:VCALENDAR", "application/ics")
+        for _ in range(2):  # the second time with the remembered classes
+            raw = message.message(policy=email.policy.SMTP).as_bytes()
+            built.append(re.sub(rb"={15}\d+==", b"BOUNDARY", raw))
+    assert built[0] == built[2] == built[3]
