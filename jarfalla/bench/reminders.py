@@ -146,20 +146,24 @@ def run(
     if pending():
         raise RuntimeError("the bench database already has pending reminders; start afresh")
     people = recipients()
+    # Keys unique per run: with --reuse-data the rows of an earlier run are still there.
+    run_tag = timezone.now().strftime("%Y%m%dT%H%M%S")
 
     per_reminder: dict[int, float] = {}
     before = sink_count()
     sample_sent = 0
     for sample in REMINDERS_QUERY_SAMPLES:
-        create_due(f"queries-{sample}", sample, people)
+        create_due(f"{run_tag}-queries-{sample}", sample, people)
         with CaptureQueriesContext(connection) as queries:
             sample_sent += outbox.dispatch(limit=sample).sent
         per_reminder[sample] = len(queries) / sample
     wait(before + sample_sent)
 
-    create_due("timed", count, people)
+    create_due(f"{run_tag}-timed", count, people)
     rows = list(
-        Reminder.objects.filter(subject_key__startswith="bench:timed:").select_related("recipient")
+        Reminder.objects.filter(subject_key__startswith=f"bench:{run_tag}-timed:").select_related(
+            "recipient"
+        )
     )
     before = sink_count()
     started = time.perf_counter()
@@ -189,4 +193,8 @@ def run(
             break
     wait(before + sent)
     dispatched = time.perf_counter() - started
+    # What a stopped dispatcher left would make the next --reuse-data run refuse to start.
+    Reminder.objects.filter(
+        subject_key__startswith=f"bench:{run_tag}-", status=ReminderStatus.PENDING
+    ).update(status=ReminderStatus.CANCELLED)
     return SweepTimes(count, direct, dispatched, per_reminder, sent, failed, stopped_after)
