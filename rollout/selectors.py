@@ -96,11 +96,12 @@ def workspace(*, unit: Unit) -> Workspace:
 
 
 def open_rollout(*, unit: Unit) -> Rollout | None:
-    return (
-        Rollout.objects.filter(unit=unit, status__in=OPEN_STATUSES)
-        .select_related("unit__municipality")
-        .first()
-    )
+    rollout = Rollout.objects.filter(unit=unit, status__in=OPEN_STATUSES).first()
+    if rollout is not None:
+        # The caller's unit (read with its municipality by units.access) instead of joining
+        # both again: this runs on every step page and report.
+        rollout.unit = unit
+    return rollout
 
 
 def timeline(*, unit: Unit) -> QuerySet[TimelineEvent]:
