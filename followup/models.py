@@ -59,8 +59,14 @@ class Reminder(models.Model):
         ]
         indexes = [
             # The dispatcher's claim: the oldest due pending row, in (next_attempt_at, id) order,
-            # read from the index instead of sorting every pending row.
-            models.Index(fields=["status", "next_attempt_at", "id"], name="reminder_claim_order"),
+            # read from the index instead of sorting every pending row. Only pending rows: the
+            # claim and the SENT mark then add no entries to it, and the mark (status = sending
+            # AND id = …) cannot wander into it instead of the primary key.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(status="pending"),
+                name="reminder_claim_order",
+            ),
             models.Index(fields=["status", "claimed_at"]),
         ]
 

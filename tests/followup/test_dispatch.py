@@ -229,6 +229,25 @@ def test_each_reminder_costs_one_statement(smtp_server, user: User) -> None:
     assert per_reminder == (1 if connection.vendor == "postgresql" else 2)
 
 
+@pytest.mark.django_db
+def test_a_sweep_claims_in_due_order_from_where_it_left_off(user: User) -> None:
+    start = timezone.now() - dt.timedelta(hours=1)
+    late = remind(user, key="late", send_at=start + dt.timedelta(minutes=2, microseconds=7))
+    early = remind(user, key="early", send_at=start + dt.timedelta(minutes=1, microseconds=3))
+    tied = remind(user, key="tied", send_at=early.next_attempt_at)  # after early by id
+    now = timezone.now()
+    first = services._claim(now)
+    second = services._claim(now, after=first)
+    behind = remind(user, key="behind", send_at=start)  # due before where the sweep is
+    third = services._claim(now, after=second)
+    done = services._claim(now, after=third)
+    again = services._claim(now)  # the next sweep
+    claimed = [c.pk if c else None for c in (first, second, third, done, again)]
+    assert claimed == [early.pk, tied.pk, late.pk, None, behind.pk]
+    assert first is not None
+    assert first.next_attempt_at == early.next_attempt_at
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_claim_passes_over_a_row_another_dispatcher_holds(user: User) -> None:
     if connection.vendor != "postgresql":
@@ -277,10 +296,10 @@ def test_the_last_sent_mark_is_not_lost_at_the_limit_or_on_an_error(
     assert Reminder.objects.get(pk=first.pk).status == ReminderStatus.SENT
     claim = services._claim
 
-    def then_the_database_fails(now, sent=None):
+    def then_the_database_fails(now, sent=None, after=None):
         if sent is not None:
             raise DatabaseError("connection lost")
-        return claim(now, sent)
+        return claim(now, sent, after)
 
     monkeypatch.setattr(services, "_claim", then_the_database_fails)
     with pytest.raises(DatabaseError):
