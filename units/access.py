@@ -238,7 +238,10 @@ def roles_of(user: AnyUser) -> Roles:
     # ORM's union took longer to compile than the database took to answer.
     with connection.cursor() as cursor:
         cursor.execute(_ROLES_SQL, [user.pk, user.pk])
-        rows = cursor.fetchall()
+        return _remember_roles(user, cursor.fetchall())
+
+
+def _remember_roles(user: User, rows: list[tuple[str, int]]) -> Roles:
     user._roles_cache = Roles(  # type: ignore[attr-defined]
         superuser=user.is_superuser,
         coordinator_of=tuple(sorted(m for r, m in rows if r == Role.COORDINATOR)),
@@ -246,6 +249,28 @@ def roles_of(user: AnyUser) -> Roles:
         manager_of=tuple(sorted(m for r, m in rows if r == Role.MANAGER)),
     )
     return user._roles_cache  # type: ignore[attr-defined]
+
+
+# The person behind a session, with their roles, in one statement: a row per role (one row with
+# no role for a person without any).
+_USER_WITH_ROLES_SQL = (
+    "SELECT u.*, r.role AS role_name, r.ref AS role_ref FROM units_user u LEFT JOIN ("
+    "SELECT user_id, role, municipality_id AS ref FROM units_municipalrole "
+    "UNION ALL SELECT user_id, 'manager', unit_id FROM units_unitmanager"
+    ") r ON r.user_id = u.id WHERE u.id = %s"
+)
+
+
+def user_with_roles(pk: int) -> User | None:
+    """The user with primary key ``pk``, its roles already read (for units.backends, which
+    does this on every request of a logged-in person)."""
+    rows = list(User.objects.raw(_USER_WITH_ROLES_SQL, [pk]))
+    if not rows:
+        return None
+    user = rows[0]
+    roles = [(row.role_name, row.role_ref) for row in rows if row.role_name]  # type: ignore[attr-defined]
+    _remember_roles(user, roles)
+    return user
 
 
 def get_invitation_for_coordinator(user: AnyUser, pk: int) -> Invitation:

@@ -1,5 +1,7 @@
 """units.access's written-out SQL matches the models it reads."""
 
+from typing import Any
+
 import pytest
 
 from units import access, backends
@@ -11,7 +13,9 @@ def test_the_written_out_sql_names_the_models_tables() -> None:
     assert f"FROM {UnitManager._meta.db_table} " in access._ROLES_SQL
     assert f"'{Role.MANAGER.value}'" in access._ROLES_SQL
     assert f"FROM {Unit._meta.db_table} " in access._UNIT_MUNICIPALITY_SQL
-    assert f"FROM {User._meta.db_table} WHERE {User._meta.pk.column} = " in backends._USER_SQL
+    assert f"FROM {User._meta.db_table} u " in access._USER_WITH_ROLES_SQL
+    assert f"FROM {MunicipalRole._meta.db_table} " in access._USER_WITH_ROLES_SQL
+    assert f"FROM {UnitManager._meta.db_table}" in access._USER_WITH_ROLES_SQL
 
 
 @pytest.mark.django_db
@@ -31,3 +35,22 @@ def test_roles_and_the_session_user_come_back_as_the_orm_would_read_them(
     coordinator.is_active = False
     coordinator.save()
     assert backend.get_user(coordinator.pk) is None
+
+
+@pytest.mark.django_db
+def test_the_session_user_comes_with_every_role_read_in_the_same_statement(
+    coordinator: User, unit_a: Unit, unit_b: Unit, unit_x: Unit, django_assert_num_queries: Any
+) -> None:
+    UnitManager.objects.create(user=coordinator, unit=unit_b)
+    UnitManager.objects.create(user=coordinator, unit=unit_x)
+    MunicipalRole.objects.create(
+        user=coordinator, municipality=unit_x.municipality, role=Role.OBSERVER
+    )
+    with django_assert_num_queries(1):
+        user = backends.ModelBackend().get_user(coordinator.pk)
+        assert user is not None
+        roles = access.roles_of(user)
+    assert roles == access.roles_of(User.objects.get(pk=coordinator.pk))
+    assert roles.coordinator_of == (unit_a.municipality_id,)
+    assert roles.observer_of == (unit_x.municipality_id,)
+    assert roles.manager_of == tuple(sorted((unit_b.pk, unit_x.pk)))
