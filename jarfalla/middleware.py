@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from allauth.usersessions.internal import usersessionkit
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.utils import translation
@@ -86,4 +87,28 @@ class ActivityMiddleware:
             if now - int(session.get("_activity_at", 0)) >= ACTIVITY_EVERY_SECONDS:
                 session["_activity_at"] = now  # modified: saved with a new expiry
                 usersessionkit.track_activity(request, user=user, session=session)
+        return self.get_response(request)
+
+
+# Login backends by their former names: sessions made before units.backends replaced Django's
+# and allauth's name the old ones, and Django treats a session whose backend is not in
+# AUTHENTICATION_BACKENDS as logged out. Safe to remove once such sessions have expired.
+RENAMED_BACKENDS = {
+    "django.contrib.auth.backends.ModelBackend": "units.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend": "units.backends.AuthenticationBackend",
+}
+
+
+class RenamedLoginBackendMiddleware:
+    """Keeps people logged in across the rename of the login backends (see RENAMED_BACKENDS)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            renamed = RENAMED_BACKENDS.get(session.get(BACKEND_SESSION_KEY, ""))
+            if renamed:
+                session[BACKEND_SESSION_KEY] = renamed
         return self.get_response(request)

@@ -523,8 +523,10 @@ class Board:
         )
 
 
-# How long a Board may be served from the cache when nothing with a trace has changed.
-CACHE_SECONDS = 60
+# How long a Board may be served from the cache when nothing with a trace has changed. Half the
+# minute: a page drawn from a Board is kept up to 30 s more (units.pagecache), and what changes
+# without a trace (time passing, a failed mailing) must show within the minute.
+CACHE_SECONDS = 30
 
 
 # The latest full Boards this process has used, so that paging and filtering the unit table does
@@ -547,16 +549,24 @@ def _key(municipality: Municipality, part: str) -> str:
     )
 
 
+def _recent_board(key: str) -> Board | None:
+    found = _recent.get(key)
+    # As old as the shared cache would allow, no older: a quiet process keeps its dict all day.
+    if found is None or found.built_at < timezone.now() - dt.timedelta(seconds=CACHE_SECONDS):
+        return None
+    return found
+
+
 def cached_board(*, municipality: Municipality, light: bool = False) -> Board:
     """The Board from the shared cache. The key holds the municipality's generation (bumped by
     every change, units.freshness), the language (next actions are texts) and the day (what is
     overdue changes at midnight). `light` gives Board.light(): no rows, a few KB."""
     key = _key(municipality, "light" if light else "full")
-    found = _recent.get(key) if not light else None
+    found = _recent_board(key) if not light else None
     if found is None:
         found = cache.get(key)
     if not isinstance(found, Board):
-        full = _recent.get(_key(municipality, "full")) if light else None
+        full = _recent_board(_key(municipality, "full")) if light else None
         if full is None:
             full = board(municipality=municipality)
             cache.set(_key(municipality, "full"), full, CACHE_SECONDS)

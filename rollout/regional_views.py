@@ -25,19 +25,22 @@ TABLE_CACHE_SECONDS = 60
 @require_GET
 @login_required
 def regional_view(request: HttpRequest) -> HttpResponse:
-    municipalities = access.regional_municipalities(request.user)
-    query = request.GET.get("q", "").strip()[:100]
-    if query:
-        municipalities = municipalities.filter(name__icontains=query)
-    elif not municipalities.exists():
+    granted = access.regional_municipalities(request.user)
+    # Which municipalities the person may compare is part of every key below: a grant changed in
+    # the admin changes the page at once.
+    granted_ids = tuple(granted.order_by("pk").values_list("pk", flat=True))
+    if not granted_ids:
         raise PermissionDenied
+    query = request.GET.get("q", "").strip()[:100]
+    municipalities = granted.filter(name__icontains=query) if query else granted
     # The worker recomputes summaries (every 30 s, rollout.refresh_summaries); their number and
-    # newest time change whenever it does, so the page is kept until then (and a minute at most).
+    # newest time change whenever it does, so the page is kept until then (30 s at most).
     count, newest = regional.state(municipalities=municipalities)
+    grants = hashlib.sha256(repr(granted_ids).encode()).hexdigest()[:16]
     return pagecache.page(
         request,
-        scope=("regional", count, newest),
-        render=lambda: _regional(request, municipalities, query, count, newest),
+        scope=("regional", grants, count, newest),
+        render=lambda: _regional(request, municipalities, query, grants, count, newest),
     )
 
 
@@ -45,18 +48,20 @@ def _regional(
     request: HttpRequest,
     municipalities: QuerySet[Municipality],
     query: str,
+    grants: str,
     count: int,
     newest: dt.datetime | None,
 ) -> HttpResponse:
     superuser = access.roles_of(request.user).superuser
     # Hundreds of rows take long to draw: the table is drawn once per set of summaries and kept
-    # a minute for everyone with the same view (the page cache is per person and process).
+    # for everyone with the same view (the page cache is per person and process).
     scope = "all" if superuser else f"user-{request.user.pk}"
     key = ":".join(
         (
             "regional-table",
             translation.get_language() or "sv",
             scope,
+            grants,
             hashlib.sha256(query.encode()).hexdigest()[:16],
             str(count),
             newest.isoformat() if newest else "-",

@@ -133,11 +133,14 @@ def _may_read_unit(roles: "Roles", unit_id: int, municipality_id: int) -> bool:
 
 
 _UNIT_MUNICIPALITY_SQL = "SELECT municipality_id FROM units_unit WHERE id = %s"
+_MAX_ID = 2**63 - 1
 
 
 def check_unit_for_user(user: AnyUser, pk: int) -> int:
     """What get_unit_for_user checks, fetching only the unit's municipality (its id is
     returned): for pages that may not need the unit itself (units.pagecache)."""
+    if pk > _MAX_ID:  # the URL takes any number; SQLite would raise instead of finding none
+        raise Http404
     with connection.cursor() as cursor:  # written out: see roles_of
         cursor.execute(_UNIT_MUNICIPALITY_SQL, [pk])
         row = cursor.fetchone()

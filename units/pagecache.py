@@ -1,10 +1,11 @@
 """Whole rendered pages, kept in the process, for the busiest read-only pages (the dashboard,
-the unit table, the unit page).
+the unit table, the unit page, the regional view).
 
 A page is kept under everything it depends on: its scope, usually the municipality's
 generation (units.freshness, bumped by every change that leaves a trace, so the person who made
-a change sees it on their next page), the person and their roles, the language, the day and the full path. Whatever
-changes without a trace (time passing, a reminder failing) shows when the page's minute is up.
+a change sees it on their next page), the person and their roles, the language, the day and the
+full path. Whatever changes without a trace (time passing, a reminder failing) shows within the
+minute.
 Access is checked before a page is looked up, on every request: the cache never decides who
 may see what.
 
@@ -26,7 +27,9 @@ from django.utils import timezone, translation
 
 from units import access, freshness
 
-MAX_AGE_SECONDS = 60
+# Half the minute within which everything must show: a page may be drawn from data that was
+# itself cached up to 30 s (the dashboard's Board, rollout.board.CACHE_SECONDS).
+MAX_AGE_SECONDS = 30
 # A few hundred KB each at most (the unit table): about 10 MB per process when full.
 MAX_PAGES = 64
 

@@ -535,3 +535,15 @@ def test_a_change_shows_at_once_for_the_person_who_made_it(
     assert client.get(url).context["units_started"] == 1
     client.post(reverse("units:archive", args=[unit_a.pk]), {"archive": "1"})
     assert client.get(url).context["units_total"] == 0
+
+
+@pytest.mark.django_db
+def test_the_process_keeps_a_board_no_longer_than_the_shared_cache(
+    municipality: Municipality, unit_a: Unit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = board.cached_board(municipality=municipality)
+    key = board._key(municipality, "full")
+    assert board._recent_board(key) is first
+    later = timezone.now() + dt.timedelta(seconds=board.CACHE_SECONDS + 1)
+    monkeypatch.setattr(board.timezone, "now", lambda: later)
+    assert board._recent_board(key) is None

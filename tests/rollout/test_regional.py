@@ -122,6 +122,32 @@ def test_who_may_not_open_the_regional_view(
     for user in (coordinator, observer, manager_a):
         client.force_login(user)
         assert client.get(reverse("rollout:regional")).status_code == 403
+        # A search is no way around it.
+        assert client.get(reverse("rollout:regional") + "?q=a").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_changed_grant_changes_the_kept_page_at_once(
+    client: Client,
+    municipality: Municipality,
+    other_municipality: Municipality,
+    unit_a: Unit,
+    unit_x: Unit,
+) -> None:
+    county = UserFactory.create()
+    observer = grant(county, municipality)
+    regional.refresh()
+    # The same number of summaries and the same newest time before and after the change below.
+    MunicipalitySummary.objects.update(computed_at=timezone.now())
+    client.force_login(county)
+    url = reverse("rollout:regional")
+    assert f">{municipality.name}<" in client.get(url).content.decode()
+    assert client.get(url).context is None  # kept
+    # Moved to the other municipality.
+    observer.municipalities.set([other_municipality])
+    html = client.get(url).content.decode()
+    assert f">{other_municipality.name}<" in html
+    assert f">{municipality.name}<" not in html
 
 
 @pytest.mark.django_db

@@ -3,6 +3,9 @@
 from typing import Any
 
 import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.test import Client
+from django.urls import reverse
 
 from units import access, backends
 from units.models import MunicipalRole, Role, Unit, UnitManager, User
@@ -54,3 +57,25 @@ def test_the_session_user_comes_with_every_role_read_in_the_same_statement(
     assert roles.coordinator_of == (unit_a.municipality_id,)
     assert roles.observer_of == (unit_x.municipality_id,)
     assert roles.manager_of == tuple(sorted((unit_b.pk, unit_x.pk)))
+
+
+@pytest.mark.django_db
+def test_a_unit_number_past_the_database_range_is_not_found(
+    client: Client, coordinator: User
+) -> None:
+    client.force_login(coordinator)
+    assert client.get(f"/units/{2**64}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_session_from_before_the_backends_were_renamed_stays_logged_in(
+    client: Client, coordinator: User
+) -> None:
+    client.force_login(coordinator)
+    session = client.session
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session.save()
+    response = client.get(reverse("my_account"))
+    assert response.status_code == 200
+    assert response.wsgi_request.user == coordinator
+    assert client.session[BACKEND_SESSION_KEY] == "units.backends.ModelBackend"
