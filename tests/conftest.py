@@ -23,7 +23,7 @@ from tests.factories import (
     make_manager,
     make_observer,
 )
-from units import pagecache
+from units import access, pagecache
 from units.models import Municipality, Unit, User
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -69,6 +69,7 @@ def _isolation(settings: Any) -> Iterator[None]:
     cache.clear()
     # Rendered pages are kept in the process: a page from one test must not answer the next.
     pagecache.clear()
+    access.forget_units()  # ids are reused from test to test
     # Tasks run in-process here; tests/test_celery.py drives a real worker through the broker.
     celery_app.conf.task_always_eager = True
     yield

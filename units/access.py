@@ -134,17 +134,39 @@ def _may_read_unit(roles: "Roles", unit_id: int, municipality_id: int) -> bool:
 
 _UNIT_MUNICIPALITY_SQL = "SELECT municipality_id FROM units_unit WHERE id = %s"
 _MAX_ID = 2**63 - 1
+# A unit never moves to another municipality (no service changes it and the admin shows it
+# read-only), so the process remembers which one a unit belongs to once read: the unit page
+# served by units.pagecache then needs no unit query. Bounded; forgotten all at once when full.
+_unit_municipality: dict[int, int] = {}
+_REMEMBERED_UNITS = 20_000
+
+
+def _municipality_of_unit(pk: int) -> int | None:
+    found = _unit_municipality.get(pk)
+    if found is None:
+        with connection.cursor() as cursor:  # written out: see roles_of
+            cursor.execute(_UNIT_MUNICIPALITY_SQL, [pk])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if len(_unit_municipality) >= _REMEMBERED_UNITS:
+            _unit_municipality.clear()
+        found = _unit_municipality[pk] = row[0]
+    return found
+
+
+def forget_units() -> None:
+    """Forget which municipality units belong to (tests, where ids are reused)."""
+    _unit_municipality.clear()
 
 
 def check_unit_for_user(user: AnyUser, pk: int) -> int:
-    """What get_unit_for_user checks, fetching only the unit's municipality (its id is
-    returned): for pages that may not need the unit itself (units.pagecache)."""
+    """What get_unit_for_user checks, without fetching the unit: which municipality it belongs
+    to (returned) and the person's roles. For pages that may not need the unit itself
+    (units.pagecache); a deleted unit is found by get_unit_for_user when the page is drawn."""
     if pk > _MAX_ID:  # the URL takes any number; SQLite would raise instead of finding none
         raise Http404
-    with connection.cursor() as cursor:  # written out: see roles_of
-        cursor.execute(_UNIT_MUNICIPALITY_SQL, [pk])
-        row = cursor.fetchone()
-    municipality_id = row[0] if row else None
+    municipality_id = _municipality_of_unit(pk)
     if municipality_id is None or not _may_read_unit(roles_of(user), pk, municipality_id):
         raise Http404
     return municipality_id

@@ -91,6 +91,11 @@ class UnitAdmin(AuditedAdmin):
     autocomplete_fields = ("municipality",)
     raw_id_fields = ("sector",)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Unit | None = None) -> Any:
+        # A unit stays in its municipality: its sector, people and history belong there, and
+        # units.access remembers the municipality of a unit once read.
+        return ("municipality",) if obj is not None else ()
+
 
 @admin.register(MunicipalRole)
 class MunicipalRoleAdmin(AuditedAdmin):
