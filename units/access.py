@@ -71,27 +71,34 @@ def regional_municipalities(user: AnyUser) -> QuerySet[Municipality]:
     return Municipality.objects.filter(regional_observers__user=user)
 
 
+def _readable_municipality(user: AnyUser, pk: int) -> "Roles":
+    """The rule of visible_municipalities, from the person's roles (no query): 404 unless they
+    coordinate or observe it, or are a superuser (who must still find it, see below)."""
+    roles = roles_of(user)
+    if not (roles.superuser or pk in roles.coordinator_of or pk in roles.observer_of):
+        raise Http404
+    return roles
+
+
 def get_municipality_for_user(user: AnyUser, pk: int) -> Municipality:
+    _readable_municipality(user, pk)
     try:
-        return visible_municipalities(user).get(pk=pk)
+        return Municipality.objects.get(pk=pk)
     except Municipality.DoesNotExist:
         raise Http404 from None
 
 
 def check_municipality_for_user(user: AnyUser, pk: int) -> None:
-    """What get_municipality_for_user checks, without fetching the municipality: from the
-    person's roles (no query) unless they are a superuser."""
-    roles = roles_of(user)
-    if roles.superuser:
-        if not Municipality.objects.filter(pk=pk).exists():
-            raise Http404
-    elif pk not in roles.coordinator_of and pk not in roles.observer_of:
+    """What get_municipality_for_user checks, without fetching the municipality: a query only
+    for a superuser (does it exist?); a role always names an existing one."""
+    superuser = _readable_municipality(user, pk).superuser
+    if superuser and not Municipality.objects.filter(pk=pk).exists():
         raise Http404
 
 
 def get_rw_municipality_for_user(user: AnyUser, pk: int) -> Municipality:
     municipality = get_municipality_for_user(user, pk)
-    if not coordinated_municipalities(user).filter(pk=municipality.pk).exists():
+    if not is_coordinator_of(user, municipality.pk):
         raise PermissionDenied
     return municipality
 

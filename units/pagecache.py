@@ -43,8 +43,6 @@ class _Page:
     content: str
     content_type: str
     expires: float
-    has_nonce: bool
-    has_csrf: bool
 
 
 _pages: OrderedDict[Hashable, _Page] = OrderedDict()
@@ -70,11 +68,6 @@ def _key(request: HttpRequest, scope: Hashable) -> Hashable:
     )
 
 
-def _nonce(request: HttpRequest) -> str | None:
-    nonce = getattr(request, "_csp_nonce", None)
-    return str(nonce) if nonce else None
-
-
 def _keep(request: HttpRequest, key: Hashable, response: HttpResponse) -> None:
     content_type = response.get("Content-Type", "")
     if (
@@ -86,17 +79,11 @@ def _keep(request: HttpRequest, key: Hashable, response: HttpResponse) -> None:
     ):
         return
     content = response.content.decode(response.charset)
-    nonce = _nonce(request)
-    if nonce:
-        content = content.replace(nonce, _NONCE_MARK)
-    content, forms = _CSRF_VALUE.subn(rf"\g<1>{_CSRF_MARK}\g<2>", content)
-    page = _Page(
-        content=content,
-        content_type=content_type,
-        expires=time.monotonic() + MAX_AGE_SECONDS,
-        has_nonce=bool(nonce),
-        has_csrf=bool(forms),
-    )
+    nonce = getattr(request, "_csp_nonce", None)
+    if nonce:  # only once read, by the page's scripts
+        content = content.replace(str(nonce), _NONCE_MARK)
+    content = _CSRF_VALUE.sub(rf"\g<1>{_CSRF_MARK}\g<2>", content)
+    page = _Page(content, content_type, expires=time.monotonic() + MAX_AGE_SECONDS)
     with _lock:
         _pages[key] = page
         _pages.move_to_end(key)
@@ -106,10 +93,11 @@ def _keep(request: HttpRequest, key: Hashable, response: HttpResponse) -> None:
 
 def _serve(request: HttpRequest, page: _Page) -> HttpResponse:
     content = page.content
-    if page.has_nonce:
-        # Reading the nonce makes the CSP middleware put it in the header, as rendering would.
+    # Only what the page had: reading the nonce puts it in the CSP header and asking for a token
+    # sets the CSRF cookie, as rendering would have.
+    if _NONCE_MARK in content:
         content = content.replace(_NONCE_MARK, str(request._csp_nonce))  # type: ignore[attr-defined]
-    if page.has_csrf:
+    if _CSRF_MARK in content:
         content = content.replace(_CSRF_MARK, get_token(request))
     return HttpResponse(content, content_type=page.content_type)
 

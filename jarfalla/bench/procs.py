@@ -12,7 +12,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -41,19 +41,21 @@ def children_of(pid: int) -> list[int]:
         return [int(child) for child in text.split()]
     except OSError:
         pass
-    found = []
+    return [child for child, (_state, ppid, _pgrp) in _processes() if ppid == pid]
+
+
+def _processes() -> Iterator[tuple[int, tuple[str, int, int]]]:
+    """(pid, (state, ppid, process group)) of every process, from /proc/<pid>/stat."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
         except OSError:
-            continue
-        # "pid (comm) state ppid …"; comm may contain spaces and parentheses.
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
+            continue  # gone meanwhile
+        # "pid (comm) state ppid pgrp …"; comm may contain spaces and parentheses.
+        state, ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+        yield int(entry.name), (state, int(ppid), int(pgrp))
 
 
 def memory_kb(pid: int) -> dict[str, int]:
@@ -113,18 +115,7 @@ class Processes:
 
 def group_members(pgid: int) -> list[int]:
     """Live (not zombie) processes of a process group."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
-        if int(pgrp) == pgid and state != "Z":
-            members.append(int(entry.name))
-    return members
+    return [pid for pid, (state, _ppid, pgrp) in _processes() if pgrp == pgid and state != "Z"]
 
 
 def _signal_group(pgid: int, signum: int) -> None:
