@@ -3,6 +3,7 @@ locking, review and approval by both roles, implementation, examples for other u
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -152,7 +153,7 @@ def template_for(*, rollout: Rollout) -> RoutineTemplate | None:
     ).first()
 
 
-def _event(routine: Routine, kind: str, actor: User, **params: object) -> None:
+def _event(routine: Routine, kind: str, actor: User, **params: Any) -> None:
     engine.record_event(
         unit=routine.rollout.unit,
         rollout=routine.rollout,

@@ -604,7 +604,7 @@ def paused_rollout(world: World, target: str) -> Rollout:
 def report_web_course(rollout: Rollout, *, completed: int, actor: User) -> None:
     training_services.web_course_report(
         actor=actor,
-        rollout=rollout,
+        unit_id=rollout.unit_id,
         reported_on=timezone.localdate(),
         completed_count=completed,
         mode=CourseMode.GROUPS,

@@ -36,7 +36,11 @@ class WebCourseReportForm(forms.ModelForm):
             "reflections": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args: Any, unit: Unit, already_completed: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, unit: Unit | None, already_completed: int | None, **kwargs: Any
+    ) -> None:
+        """Without the unit and what it has reported so far (``None``), the total is left to the
+        service, which checks it under the rollout's lock anyway."""
         super().__init__(*args, **kwargs)
         self.unit, self.already_completed = unit, already_completed
         self.fields["reported_on"].initial = timezone.localdate()
@@ -59,10 +63,12 @@ class WebCourseReportForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         count = data.get("completed_count")
+        if count is None or self.unit is None or self.already_completed is None:
+            return data
         headcount = data.get("new_headcount")
         if headcount is None:
             headcount = self.unit.headcount
-        if count is not None and self.already_completed + count > headcount:
+        if self.already_completed + count > headcount:
             self.add_error(
                 "completed_count",
                 _(

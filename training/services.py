@@ -5,11 +5,12 @@ import secrets
 from collections.abc import Iterable
 
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from jarfalla import sql
 from rollout import services as engine
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
 from training import ical
@@ -26,11 +27,10 @@ from units import services as unit_services
 from units.models import Municipality, Unit, User
 
 
-@transaction.atomic
 def web_course_report(
     *,
     actor: User,
-    rollout: Rollout,
+    unit_id: int,
     reported_on: dt.date,
     completed_count: int,
     mode: str,
@@ -39,48 +39,93 @@ def web_course_report(
     reflections: str,
     new_headcount: int | None = None,
 ) -> WebCourseReport:
-    rollout = Rollout.objects.select_for_update().select_related("unit").get(pk=rollout.pk)
-    if rollout.status != RolloutStatus.ACTIVE:
-        raise engine.RolloutError(_("Införandet är inte aktivt."))
-    state = StepState.objects.get(rollout=rollout, step=Step.WEB_COURSE)
-    if state.status != StepStatus.IN_PROGRESS:
-        raise engine.RolloutError(_("Steg 1 är inte pågående."))
-    unit: Unit = rollout.unit
-    if new_headcount is not None and new_headcount != unit.headcount:
-        unit_services.unit_update(actor=actor, unit=unit, headcount=new_headcount)
-    total = web_course_completed(rollout=rollout) + completed_count
-    if total > unit.headcount:
-        raise engine.RolloutError(
-            _("Fler har gått kursen (%(total)s) än det finns anställda (%(headcount)s).")
-            % {"total": total, "headcount": unit.headcount}
-        )
+    """A report for the unit's active rollout, while its step 1 is under way.
+
+    Everything that needs no database is checked before the rollout is locked. Under the lock
+    (from touch_active_rollout to the commit) come only the read of the step and the total and
+    the two inserts: every report of the unit, and every step change, waits for it."""
     report = WebCourseReport(
-        rollout=rollout,
         reported_on=reported_on,
         completed_count=completed_count,
         mode=mode,
         group_sessions=group_sessions,
         knowledge_level=knowledge_level,
         reflections=reflections,
-        headcount_at_report=unit.headcount,
         reported_by=actor,
     )
-    # The field rules (the privacy validator among them). Not the foreign keys, which were just
-    # read under the lock, nor the level's check constraint, which repeats the field's range
-    # and is enforced by the database: five queries inside the lock that every report waits for.
-    report.full_clean(exclude=["rollout", "reported_by"], validate_constraints=False)
-    report.save()
-    engine.record_event(
-        unit=unit,
-        rollout=rollout,
-        step=Step.WEB_COURSE,
-        kind="web_course.reported",
-        actor=actor,
-        completed=completed_count,
-        total=total,
-        headcount=unit.headcount,
+    # The field rules (the privacy validator among them). Not the foreign keys, which the lock
+    # below reads, nor the level's check constraint, which repeats the field's range and is
+    # enforced by the database.
+    report.full_clean(
+        exclude=["rollout", "reported_by", "headcount_at_report"], validate_constraints=False
     )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The rollout's row lock, taken by noting the activity (every change to its steps
+        # takes the same lock, so reports and step changes of a unit queue up here).
+        at = timezone.now()  # of the report, its event and the rollout's last activity
+        rollout_id = engine.touch_active_rollout(unit_id=unit_id, at=at)
+        if rollout_id is None:
+            raise engine.RolloutError(_("Införandet är inte aktivt."))
+        if new_headcount is not None:
+            unit = Unit.objects.select_related("municipality").get(pk=unit_id)
+            if new_headcount != unit.headcount:
+                unit_services.unit_update(actor=actor, unit=unit, headcount=new_headcount)
+        # A statement of its own after the lock is held: it sees what was committed while this
+        # report waited (a statement sees only what was committed when it began).
+        cursor.execute(_STEP_SQL, {"rollout": rollout_id, "unit": unit_id, "step": Step.WEB_COURSE})
+        status, already, headcount, municipality_id = cursor.fetchone()
+        unit = Unit(pk=unit_id, municipality_id=municipality_id, headcount=headcount)
+        if status != StepStatus.IN_PROGRESS:
+            raise engine.RolloutError(_("Steg 1 är inte pågående."))
+        total = already + completed_count
+        if total > unit.headcount:
+            raise engine.RolloutError(
+                _("Fler har gått kursen (%(total)s) än det finns anställda (%(headcount)s).")
+                % {"total": total, "headcount": unit.headcount}
+            )
+        report.rollout_id, report.headcount_at_report = rollout_id, unit.headcount
+        report.created_at = at
+        report.pk = sql.insert(
+            WebCourseReport,
+            **{field: getattr(report, field) for field in _REPORT_COLUMNS},
+        )
+        engine.record_event(
+            unit=unit,
+            rollout=Rollout(pk=rollout_id, unit_id=unit_id),
+            at=at,
+            rollout_touched=True,
+            step=Step.WEB_COURSE,
+            kind="web_course.reported",
+            actor=actor,
+            completed=completed_count,
+            total=total,
+            headcount=unit.headcount,
+        )
     return report
+
+
+# Written out, as the ORM took longer to build these than PostgreSQL took to run them
+# (tests/training/test_web_course_report.py checks them against the models).
+# The step's status, how many have taken the course so far, the unit's headcount and its
+# municipality.
+_STEP_SQL = (
+    "SELECT s.status, COALESCE((SELECT SUM(w.completed_count) FROM training_webcoursereport w "
+    "WHERE w.rollout_id = %(rollout)s), 0), u.headcount, u.municipality_id "
+    "FROM rollout_stepstate s "
+    "JOIN units_unit u ON u.id = %(unit)s WHERE s.rollout_id = %(rollout)s AND s.step = %(step)s"
+)
+_REPORT_COLUMNS = (
+    "rollout_id",
+    "reported_on",
+    "completed_count",
+    "mode",
+    "group_sessions",
+    "knowledge_level",
+    "reflections",
+    "headcount_at_report",
+    "reported_by_id",
+    "created_at",
+)
 
 
 def may_complete(*, rollout: Rollout, is_coordinator: bool) -> bool:

@@ -27,10 +27,39 @@ from units.models import Role, Unit, User
 @require_http_methods(["GET", "POST"])
 @login_required
 def web_course(request: HttpRequest, pk: int) -> HttpResponse:
+    refused = ""
+    if request.method == "POST":
+        # A report goes straight to the service, which checks the rollout, the step and the
+        # total under the rollout's lock; the page is read only to show what stopped it.
+        access.check_rw_unit_for_user(request.user, pk)
+        form = WebCourseReportForm(request.POST, unit=None, already_completed=None)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.web_course_report(
+                    actor=_user(request),
+                    unit_id=pk,
+                    reported_on=data["reported_on"],
+                    completed_count=data["completed_count"],
+                    mode=data["mode"],
+                    group_sessions=data["group_sessions"],
+                    knowledge_level=data["knowledge_level"],
+                    reflections=data["reflections"],
+                    new_headcount=data.get("new_headcount"),
+                )
+            except RolloutError as error:
+                refused = str(error)
+            else:
+                messages.success(request, _("Rapporten är sparad."))
+                return redirect("training:web_course", pk=pk)
+    return _web_course_page(request, pk, refused)
+
+
+def _web_course_page(request: HttpRequest, pk: int, refused: str) -> HttpResponse:
+    """The step 1 page; after a refused POST, with the form's errors (or the service's reason,
+    when it saw something the form could not)."""
     unit = access.get_unit_for_user(request.user, pk)
     can_write = access.can_write_unit(request.user, unit)
-    if request.method == "POST" and not can_write:
-        unit = access.get_rw_unit_for_user(request.user, pk)  # 403 for read-only
     is_coordinator = access.is_coordinator_of(request.user, unit.municipality_id)
     rollout = (
         rollout_selectors.open_rollout(unit=unit)
@@ -52,31 +81,11 @@ def web_course(request: HttpRequest, pk: int) -> HttpResponse:
     form = None
     if in_progress and can_write:
         form = WebCourseReportForm(request.POST or None, unit=unit, already_completed=completed)
-        if request.method == "POST" and form.is_valid():
-            assert rollout is not None
-            assert isinstance(request.user, User)
-            data = form.cleaned_data
-            try:
-                services.web_course_report(
-                    actor=request.user,
-                    rollout=rollout,
-                    reported_on=data["reported_on"],
-                    completed_count=data["completed_count"],
-                    mode=data["mode"],
-                    group_sessions=data["group_sessions"],
-                    knowledge_level=data["knowledge_level"],
-                    reflections=data["reflections"],
-                    new_headcount=data.get("new_headcount"),
-                )
-            except RolloutError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, _("Rapporten är sparad."))
-                return redirect("training:web_course", pk=unit.pk)
+        if request.method == "POST" and form.is_valid() and refused:
+            form.add_error(None, refused)
     elif request.method == "POST":
         messages.error(request, _("Steg 1 är inte pågående, så ingen rapport kan lämnas."))
         return redirect("training:web_course", pk=unit.pk)
-    unit.refresh_from_db(fields=["headcount"])
     threshold = unit.municipality.web_course_threshold_percent
     share = selectors.share(completed, unit.headcount)
     return render(

@@ -139,6 +139,10 @@ def _may_read_unit(roles: "Roles", unit_id: int, municipality_id: int) -> bool:
     )
 
 
+def _may_write_unit(roles: "Roles", unit_id: int, municipality_id: int) -> bool:
+    return roles.superuser or municipality_id in roles.coordinator_of or unit_id in roles.manager_of
+
+
 _UNIT_MUNICIPALITY_SQL = "SELECT municipality_id FROM units_unit WHERE id = %s"
 _MAX_ID = 2**63 - 1
 # A unit never moves to another municipality (no service changes it and the admin shows it
@@ -179,6 +183,15 @@ def check_unit_for_user(user: AnyUser, pk: int) -> int:
     return municipality_id
 
 
+def check_rw_unit_for_user(user: AnyUser, pk: int) -> int:
+    """What get_rw_unit_for_user checks, without fetching the unit (404 if invisible, 403 if
+    read-only): for writes that need only the unit's number, such as a step 1 report."""
+    municipality_id = check_unit_for_user(user, pk)
+    if not _may_write_unit(roles_of(user), pk, municipality_id):
+        raise PermissionDenied
+    return municipality_id
+
+
 def get_unit_for_user(user: AnyUser, pk: int) -> Unit:
     """Read access or 404. The same rule as visible_units, decided from the person's roles
     (memoised for the request) instead of subqueries: this runs on every unit page."""
@@ -216,12 +229,7 @@ def is_coordinator_of(user: AnyUser, municipality_id: int) -> bool:
 
 def can_write_unit(user: AnyUser, unit: Unit) -> bool:
     """Coordinator of the unit's municipality, or the unit's manager (no query: roles_of)."""
-    roles = roles_of(user)
-    return (
-        roles.superuser
-        or unit.municipality_id in roles.coordinator_of
-        or unit.pk in roles.manager_of
-    )
+    return _may_write_unit(roles_of(user), unit.pk, unit.municipality_id)
 
 
 # --- What the person is ---------------------------------------------------------------------

@@ -41,7 +41,7 @@ def at(day: dt.date, hour: int = 9) -> dt.datetime:
 def report(rollout: Rollout, actor: User, count: int, level: int, on: dt.date) -> None:
     training.web_course_report(
         actor=actor,
-        rollout=rollout,
+        unit_id=rollout.unit_id,
         reported_on=on,
         completed_count=count,
         mode="groups",

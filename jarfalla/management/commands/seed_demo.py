@@ -842,7 +842,7 @@ def report_web_course(rng: random.Random, rollout: Rollout, actor: User, reports
         mode = rng.choice(CourseMode.values)
         training_services.web_course_report(
             actor=actor,
-            rollout=rollout,
+            unit_id=rollout.unit_id,
             reported_on=today - dt.timedelta(days=days_ago),
             completed_count=count,
             mode=mode,

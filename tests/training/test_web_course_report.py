@@ -1,0 +1,237 @@
+"""training.services.web_course_report: the rules under the rollout's lock, what it writes, and
+how the step 1 page explains a refusal. The written-out SQL is exercised on the test database
+(PostgreSQL in CI), so a renamed table or column fails here."""
+
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from rollout import services as engine
+from rollout.models import Rollout, Step, TimelineEvent
+from rollout.services import RolloutError
+from tests.conftest import require_service
+from training import services
+from training.models import WebCourseReport
+from units.models import AuditEvent, Unit, User
+
+
+@pytest.fixture
+def rollout(coordinator: User, unit_a: Unit) -> Rollout:
+    return engine.rollout_start(actor=coordinator, unit=unit_a)
+
+
+def report(actor: User, unit: Unit, count: int, **overrides: Any) -> WebCourseReport:
+    values: dict[str, Any] = {
+        "reported_on": timezone.localdate(),
+        "completed_count": count,
+        "mode": "groups",
+        "group_sessions": 1,
+        "knowledge_level": 3,
+        "reflections": "Samtal i arbetslaget.",
+    }
+    return services.web_course_report(actor=actor, unit_id=unit.pk, **(values | overrides))
+
+
+@pytest.mark.django_db
+def test_a_report_writes_the_report_the_event_and_the_activity(
+    manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    before = Rollout.objects.get(pk=rollout.pk).last_activity_at
+    report(manager_a, unit_a, 5)
+    saved = report(manager_a, unit_a, 7, reported_on=timezone.localdate() - dt.timedelta(days=2))
+
+    stored = WebCourseReport.objects.get(pk=saved.pk)
+    assert stored.rollout_id == rollout.pk
+    assert stored.completed_count == 7
+    assert stored.reported_on == timezone.localdate() - dt.timedelta(days=2)
+    assert stored.headcount_at_report == unit_a.headcount == 20
+    assert stored.reported_by == manager_a
+    assert stored.created_at is not None
+    assert timezone.now() - stored.created_at < dt.timedelta(minutes=1)
+    event = TimelineEvent.objects.filter(kind="web_course.reported").first()
+    assert event is not None
+    assert (event.unit_id, event.rollout_id, event.step, event.actor) == (
+        unit_a.pk,
+        rollout.pk,
+        Step.WEB_COURSE,
+        manager_a,
+    )
+    assert event.params == {"completed": 7, "total": 12, "headcount": 20}
+    rollout.refresh_from_db()
+    assert rollout.last_activity_at > before
+    assert rollout.last_activity_at == event.at
+
+
+@pytest.mark.django_db
+def test_the_total_counts_every_earlier_report(
+    manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    report(manager_a, unit_a, 8)
+    report(manager_a, unit_a, 9)
+    with pytest.raises(RolloutError, match=r"Fler har gått kursen \(21\) än det finns anställda"):
+        report(manager_a, unit_a, 4)
+    report(manager_a, unit_a, 3)  # exactly the headcount is fine
+    assert WebCourseReport.objects.filter(rollout=rollout).count() == 3
+    assert TimelineEvent.objects.filter(kind="web_course.reported").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_new_headcount_is_written_first_and_audited(
+    manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    report(manager_a, unit_a, 18)
+    saved = report(manager_a, unit_a, 6, new_headcount=24)
+    unit_a.refresh_from_db()
+    assert unit_a.headcount == 24
+    assert WebCourseReport.objects.get(pk=saved.pk).headcount_at_report == 24
+    assert AuditEvent.objects.filter(action="unit.changed", unit=unit_a).count() == 1
+    # The same headcount again is no change, so no audit entry.
+    report(manager_a, unit_a, 0, new_headcount=24)
+    assert AuditEvent.objects.filter(action="unit.changed", unit=unit_a).count() == 1
+
+
+@pytest.mark.django_db
+def test_reports_are_refused_outside_an_active_step_1(
+    coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit, rollout: Rollout
+) -> None:
+    with pytest.raises(RolloutError, match="Införandet är inte aktivt"):
+        report(manager_a, unit_b, 1)  # no rollout at all
+    paused = engine.rollout_pause(actor=coordinator, rollout=rollout, reason="Sommar")
+    with pytest.raises(RolloutError, match="Införandet är inte aktivt"):
+        report(manager_a, unit_a, 1)
+    engine.rollout_resume(actor=coordinator, rollout=paused)
+    engine.step_complete(actor=coordinator, rollout=rollout, step=Step.WEB_COURSE)
+    before = Rollout.objects.get(pk=rollout.pk).last_activity_at
+    with pytest.raises(RolloutError, match="Steg 1 är inte pågående"):
+        report(manager_a, unit_a, 1)
+    assert not WebCourseReport.objects.exists()
+    # A refused report leaves no trace: the activity noted with the lock is rolled back.
+    assert Rollout.objects.get(pk=rollout.pk).last_activity_at == before
+
+
+@pytest.mark.django_db
+def test_the_privacy_validator_runs_before_anything_is_locked(
+    manager_a: User, unit_a: Unit, rollout: Rollout, django_assert_num_queries: Any
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    with django_assert_num_queries(0), pytest.raises(ValidationError, match="personnummer"):
+        report(manager_a, unit_a, 1, reflections="Eleven 811218-9876 berättade")
+
+
+@pytest.mark.django_db
+def test_the_post_makes_a_bounded_number_of_queries(
+    client: Client,
+    manager_a: User,
+    unit_a: Unit,
+    rollout: Rollout,
+    django_assert_max_num_queries: Any,
+) -> None:
+    client.force_login(manager_a)
+    url = reverse("training:web_course", args=[unit_a.pk])
+    data = {
+        "reported_on": timezone.localdate().isoformat(),
+        "completed_count": "2",
+        "mode": "groups",
+        "group_sessions": "1",
+        "knowledge_level": "3",
+        "reflections": "",
+        "new_headcount": "",
+    }
+    client.post(url, data)  # the session and the unit's municipality are read once
+    # The user with their roles; the lock (noting the activity); the step and total; the
+    # report; the event; plus the transaction's begin and end on PostgreSQL.
+    with django_assert_max_num_queries(7):
+        assert client.post(url, data).status_code == 302
+    assert WebCourseReport.objects.filter(rollout=rollout).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_refusal_the_form_could_not_see_is_shown_on_the_page(
+    client: Client, manager_a: User, unit_a: Unit, rollout: Rollout, monkeypatch: Any
+) -> None:
+    """Between the service's refusal and the page being drawn, the state can change back (a
+    race): the form then finds nothing wrong, and the service's reason is what the person sees."""
+
+    def refuse(**kwargs: Any) -> None:
+        raise RolloutError("Införandet är inte aktivt.")
+
+    monkeypatch.setattr(services, "web_course_report", refuse)
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("training:web_course", args=[unit_a.pk]),
+        {
+            "reported_on": timezone.localdate().isoformat(),
+            "completed_count": "2",
+            "mode": "groups",
+            "group_sessions": "1",
+            "knowledge_level": "3",
+            "reflections": "",
+            "new_headcount": "",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Formuläret innehåller fel" in html
+    assert "Införandet är inte aktivt." in html
+
+
+@pytest.mark.django_db
+def test_a_report_over_the_headcount_is_explained_next_to_the_field(
+    client: Client, manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    report(manager_a, unit_a, 15)
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("training:web_course", args=[unit_a.pk]),
+        {
+            "reported_on": timezone.localdate().isoformat(),
+            "completed_count": "6",
+            "mode": "groups",
+            "group_sessions": "1",
+            "knowledge_level": "3",
+            "reflections": "",
+            "new_headcount": "",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Totalt 21 skulle ha gått kursen men enheten har 20 anställda." in html
+    assert WebCourseReport.objects.filter(rollout=rollout).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reports_at_once_never_pass_the_headcount_together(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    """Both read 0 of 20 taken before either writes, if nothing serialises them; the lock and
+    the read after it let exactly one of the two 15s through."""
+    if connection.vendor != "postgresql":
+        require_service("needs PostgreSQL (row locks between connections); set DATABASE_URL")
+    engine.rollout_start(actor=coordinator, unit=unit_a)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def send() -> None:
+        try:
+            start.wait()
+            report(manager_a, unit_a, 15)
+            outcomes.append("saved")
+        except RolloutError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["refused", "saved"]
+    assert WebCourseReport.objects.filter(rollout__unit=unit_a).count() == 1
