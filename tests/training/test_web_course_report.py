@@ -38,6 +38,20 @@ def report(actor: User, unit: Unit, count: int, **overrides: Any) -> WebCourseRe
     return services.web_course_report(actor=actor, unit_id=unit.pk, **(values | overrides))
 
 
+def form(**overrides: str) -> dict[str, str]:
+    """The step 1 page's form as a browser posts it."""
+    data = {
+        "reported_on": timezone.localdate().isoformat(),
+        "completed_count": "1",
+        "mode": "groups",
+        "group_sessions": "1",
+        "knowledge_level": "3",
+        "reflections": "",
+        "new_headcount": "",
+    }
+    return data | overrides
+
+
 @pytest.mark.django_db
 def test_a_report_writes_the_report_the_event_and_the_activity(
     manager_a: User, unit_a: Unit, rollout: Rollout
@@ -135,15 +149,7 @@ def test_the_post_makes_a_bounded_number_of_queries(
 ) -> None:
     client.force_login(manager_a)
     url = reverse("training:web_course", args=[unit_a.pk])
-    data = {
-        "reported_on": timezone.localdate().isoformat(),
-        "completed_count": "2",
-        "mode": "groups",
-        "group_sessions": "1",
-        "knowledge_level": "3",
-        "reflections": "",
-        "new_headcount": "",
-    }
+    data = form(completed_count="2")
     client.post(url, data)  # the session and the unit's municipality are read once
     # The user with their roles; the lock (noting the activity); the step and total; the
     # report; the event; plus the transaction's begin and end on PostgreSQL.
@@ -166,15 +172,7 @@ def test_a_refusal_the_form_could_not_see_is_shown_on_the_page(
     client.force_login(manager_a)
     response = client.post(
         reverse("training:web_course", args=[unit_a.pk]),
-        {
-            "reported_on": timezone.localdate().isoformat(),
-            "completed_count": "2",
-            "mode": "groups",
-            "group_sessions": "1",
-            "knowledge_level": "3",
-            "reflections": "",
-            "new_headcount": "",
-        },
+        form(completed_count="2"),
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -190,15 +188,7 @@ def test_a_report_over_the_headcount_is_explained_next_to_the_field(
     client.force_login(manager_a)
     response = client.post(
         reverse("training:web_course", args=[unit_a.pk]),
-        {
-            "reported_on": timezone.localdate().isoformat(),
-            "completed_count": "6",
-            "mode": "groups",
-            "group_sessions": "1",
-            "knowledge_level": "3",
-            "reflections": "",
-            "new_headcount": "",
-        },
+        form(completed_count="6"),
     )
     html = response.content.decode()
     assert response.status_code == 200
