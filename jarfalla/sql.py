@@ -42,16 +42,14 @@ def _insert_sql(
 
 @cache
 def _update_sql(
-    vendor: str, model: type[models.Model], names: tuple[str, ...], where: tuple[str, ...]
+    vendor: str, model: type[models.Model], names: tuple[str, ...]
 ) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
-    fields = _fields(model, names + where)
-    assignments = ", ".join(f"{_quote(field.column)} = %s" for field in fields[: len(names)])
-    conditions = " AND ".join(f"{_quote(field.column)} = %s" for field in fields[len(names) :])
+    fields = _fields(model, names)
+    assignments = ", ".join(f"{_quote(field.column)} = %s" for field in fields)
     pk = _quote(model._meta.pk.column)  # type: ignore[union-attr]
     table = _quote(model._meta.db_table)
     # Only quoted names from the model's metadata go into the text; values are parameters.
-    statement = f"UPDATE {table} SET {assignments} WHERE {conditions} RETURNING {pk}"  # noqa: S608
-    return statement, fields
+    return f"UPDATE {table} SET {assignments} WHERE {pk} = %s", fields  # noqa: S608
 
 
 def _values(fields: Sequence[models.Field[Any, Any]], values: Iterable[Any]) -> list[Any]:
@@ -71,15 +69,7 @@ def insert(model: type[models.Model], **values: Any) -> Any:
 
 def update(model: type[models.Model], pk: Any, **values: Any) -> bool:
     """UPDATE the row of ``model`` with primary key ``pk``; False if there is no such row."""
-    pk_name = model._meta.pk.name  # type: ignore[union-attr]
-    return update_returning_pk(model, {pk_name: pk}, **values) is not None
-
-
-def update_returning_pk(model: type[models.Model], where: dict[str, Any], **values: Any) -> Any:
-    """UPDATE the row of ``model`` whose fields equal ``where`` (at most one row: the caller's
-    conditions must say so); returns its primary key, or None if no row matched."""
-    sql, fields = _update_sql(connection.vendor, model, tuple(values), tuple(where))
+    sql, fields = _update_sql(connection.vendor, model, tuple(values))
     with connection.cursor() as cursor:
-        cursor.execute(sql, _values(fields, [*values.values(), *where.values()]))
-        row = cursor.fetchone()
-    return None if row is None else row[0]
+        cursor.execute(sql, [*_values(fields, values.values()), pk])
+        return cursor.rowcount == 1

@@ -4,7 +4,7 @@ apps call step_complete() and record their own events through record_event()."""
 import datetime as dt
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +40,7 @@ def record_event(
 ) -> None:
     """The event (at ``at``, by default now), a new generation for the municipality
     (units.freshness) and the rollout's last activity, unless ``rollout_touched``: the caller
-    has set it to ``at`` already (touch_active_rollout)."""
+    has noted it already (touch_active_rollout)."""
     # Written with jarfalla.sql: every change in the product records an event, and the ORM's
     # SQL building took longer than the two statements themselves.
     at = at or timezone.now()
@@ -59,15 +59,32 @@ def record_event(
         sql.update(Rollout, rollout.pk, last_activity_at=at)
 
 
+# Written out (see touch_active_rollout). The later of the two times: a report that waited for
+# the lock must not set the activity back to before the one it waited for.
+_TOUCH_ACTIVE_SQL = (
+    "UPDATE rollout_rollout SET last_activity_at = CASE WHEN last_activity_at > %(at)s "
+    "THEN last_activity_at ELSE %(at)s END "
+    "WHERE unit_id = %(unit)s AND status = %(active)s RETURNING id"
+)
+
+
 def touch_active_rollout(*, unit_id: int, at: dt.datetime) -> int | None:
-    """Sets the last activity of the unit's active rollout, which takes the rollout's row lock
-    until the transaction ends, as _locked does for step changes; returns its id, or None when
-    the unit has no active rollout. One statement, for the step reports a unit sends often."""
-    return sql.update_returning_pk(
-        Rollout,
-        {"unit_id": unit_id, "status": RolloutStatus.ACTIVE},
-        last_activity_at=at,
-    )
+    """Notes activity on the unit's active rollout, which takes the rollout's row lock until
+    the transaction ends (step changes take the same lock through _locked); returns its id, or
+    None when the unit has no active rollout. One statement, for the step reports that a unit
+    sends often."""
+    field = Rollout._meta.get_field("last_activity_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TOUCH_ACTIVE_SQL,
+            {
+                "at": field.get_db_prep_save(at, connection),
+                "unit": unit_id,
+                "active": RolloutStatus.ACTIVE,
+            },
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _lock_unit(unit: Unit) -> None:

@@ -40,30 +40,13 @@ def test_insert_converts_every_value_as_the_orm_does(coordinator: User, unit_a: 
 
 
 @pytest.mark.django_db
-def test_update_by_primary_key_and_by_conditions(coordinator: User, unit_a: Unit) -> None:
+def test_update_by_primary_key(coordinator: User, unit_a: Unit) -> None:
     rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
     later = timezone.now() + dt.timedelta(hours=1)
-    assert sql.update(Rollout, rollout.pk, last_activity_at=later) is True
-    assert Rollout.objects.get(pk=rollout.pk).last_activity_at == later
+    assert sql.update(Rollout, rollout.pk, last_activity_at=later, status=RolloutStatus.PAUSED)
+    stored = Rollout.objects.get(pk=rollout.pk)
+    assert (stored.last_activity_at, stored.status) == (later, RolloutStatus.PAUSED)
     assert sql.update(Rollout, rollout.pk + 1000, last_activity_at=later) is False
-
-    even_later = later + dt.timedelta(hours=1)
-    where = {"unit_id": unit_a.pk, "status": RolloutStatus.PAUSED}
-    assert sql.update_returning_pk(Rollout, where, last_activity_at=even_later) is None
-    assert Rollout.objects.get(pk=rollout.pk).last_activity_at == later
-    where = {"unit_id": unit_a.pk, "status": RolloutStatus.ACTIVE}
-    assert sql.update_returning_pk(Rollout, where, last_activity_at=even_later) == rollout.pk
-    assert Rollout.objects.get(pk=rollout.pk).last_activity_at == even_later
-
-
-@pytest.mark.django_db
-def test_a_field_in_both_the_values_and_the_conditions(coordinator: User, unit_a: Unit) -> None:
-    rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
-    found = sql.update_returning_pk(
-        Rollout, {"id": rollout.pk, "status": RolloutStatus.ACTIVE}, status=RolloutStatus.PAUSED
-    )
-    assert found == rollout.pk
-    assert Rollout.objects.get(pk=rollout.pk).status == RolloutStatus.PAUSED
 
 
 @pytest.mark.django_db

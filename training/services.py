@@ -62,12 +62,20 @@ def web_course_report(
     with transaction.atomic(), connection.cursor() as cursor:
         # The rollout's row lock, taken by noting the activity (every change to its steps
         # takes the same lock, so reports and step changes of a unit queue up here).
-        at = timezone.now()  # of the report, its event and the rollout's last activity
-        rollout_id = engine.touch_active_rollout(unit_id=unit_id, at=at)
+        rollout_id = engine.touch_active_rollout(unit_id=unit_id, at=timezone.now())
         if rollout_id is None:
             raise engine.RolloutError(_("Införandet är inte aktivt."))
+        # Taken with the lock held, so that the unit's reports and their events follow the order
+        # in which the lock let them through (each event holds the total so far).
+        at = timezone.now()
         if new_headcount is not None:
-            unit = Unit.objects.select_related("municipality").get(pk=unit_id)
+            # Locked (after the rollout, in the order step changes use): unit_update saves the
+            # whole row, which must not undo a concurrent edit of the unit.
+            unit = (
+                Unit.objects.select_for_update(of=("self",))
+                .select_related("municipality")
+                .get(pk=unit_id)
+            )
             if new_headcount != unit.headcount:
                 unit_services.unit_update(actor=actor, unit=unit, headcount=new_headcount)
         # A statement of its own after the lock is held: it sees what was committed while this
@@ -89,6 +97,7 @@ def web_course_report(
             WebCourseReport,
             **{field: getattr(report, field) for field in _REPORT_COLUMNS},
         )
+        report._state.adding, report._state.db = False, connection.alias
         engine.record_event(
             unit=unit,
             rollout=Rollout(pk=rollout_id, unit_id=unit_id),

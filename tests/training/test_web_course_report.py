@@ -4,10 +4,11 @@ how the step 1 page explains a refusal. The written-out SQL is exercised on the 
 
 import datetime as dt
 import threading
+import time
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -78,8 +79,10 @@ def test_a_report_writes_the_report_the_event_and_the_activity(
     )
     assert event.params == {"completed": 7, "total": 12, "headcount": 20}
     rollout.refresh_from_db()
-    assert rollout.last_activity_at > before
-    assert rollout.last_activity_at == event.at
+    # Noted when the lock was asked for; the event's time is taken once it was held.
+    assert before < rollout.last_activity_at <= event.at
+    assert saved.created_at == event.at
+    assert not saved._state.adding
 
 
 @pytest.mark.django_db
@@ -196,32 +199,96 @@ def test_a_report_over_the_headcount_is_explained_next_to_the_field(
     assert WebCourseReport.objects.filter(rollout=rollout).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_reports_at_once_never_pass_the_headcount_together(
-    coordinator: User, manager_a: User, unit_a: Unit
+@pytest.mark.django_db
+def test_noting_activity_never_sets_it_back(
+    coordinator: User, unit_a: Unit, unit_b: Unit, rollout: Rollout
 ) -> None:
-    """Both read 0 of 20 taken before either writes, if nothing serialises them; the lock and
-    the read after it let exactly one of the two 15s through."""
-    if connection.vendor != "postgresql":
-        require_service("needs PostgreSQL (row locks between connections); set DATABASE_URL")
-    engine.rollout_start(actor=coordinator, unit=unit_a)
-    start = threading.Barrier(2)
-    outcomes: list[str] = []
+    now = timezone.now()
+    assert engine.touch_active_rollout(unit_id=unit_a.pk, at=now) == rollout.pk
+    assert engine.touch_active_rollout(unit_id=unit_a.pk, at=now - dt.timedelta(seconds=5))
+    assert Rollout.objects.get(pk=rollout.pk).last_activity_at == now
+    assert engine.touch_active_rollout(unit_id=unit_b.pk, at=now) is None  # no rollout
+    engine.rollout_pause(actor=coordinator, rollout=rollout, reason="Sommar")
+    assert engine.touch_active_rollout(unit_id=unit_a.pk, at=now) is None
 
-    def send() -> None:
+
+def _waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def _while_holding(hold: Any, then: Any) -> tuple[Any, list[str]]:
+    """Runs ``hold`` in a transaction of its own that stays open until ``then`` (on another
+    connection) is waiting for a lock, then commits it; returns what hold returned and how
+    ``then`` ended. Deterministic: ``then`` has certainly waited for ``hold``'s lock."""
+    held, release = threading.Event(), threading.Event()
+    results: list[Any] = []
+    outcome: list[str] = []
+
+    def holder() -> None:
         try:
-            start.wait()
-            report(manager_a, unit_a, 15)
-            outcomes.append("saved")
-        except RolloutError:
-            outcomes.append("refused")
+            with transaction.atomic():
+                results.append(hold())
+                held.set()
+                assert release.wait(timeout=30)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
+    def second() -> None:
+        try:
+            then()
+            outcome.append("saved")
+        except RolloutError as error:
+            outcome.append(str(error))
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=holder)
+    first.start()
+    assert held.wait(timeout=30)
+    other = threading.Thread(target=second)
+    other.start()
+    deadline = time.monotonic() + 30
+    while not _waiting_for_a_lock():
+        assert time.monotonic() < deadline, "the second transaction never waited for the lock"
+        time.sleep(0.01)
+    release.set()
+    for thread in (first, other):
         thread.join(timeout=30)
-    assert sorted(outcomes) == ["refused", "saved"]
+        assert not thread.is_alive()
+    return (results[0] if results else None), outcome
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_that_waited_sees_the_report_it_waited_for(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    """Both would read 0 of 20 taken if nothing serialised them; the lock and the read after it
+    let only the first 15 through."""
+    if connection.vendor != "postgresql":
+        require_service("needs PostgreSQL (row locks between connections); set DATABASE_URL")
+    engine.rollout_start(actor=coordinator, unit=unit_a)
+    _first, outcome = _while_holding(
+        lambda: report(manager_a, unit_a, 15), lambda: report(manager_a, unit_a, 15)
+    )
+    assert outcome == ["Fler har gått kursen (30) än det finns anställda (20)."]
     assert WebCourseReport.objects.filter(rollout__unit=unit_a).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_that_waited_for_a_step_change_is_refused(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    if connection.vendor != "postgresql":
+        require_service("needs PostgreSQL (row locks between connections); set DATABASE_URL")
+    rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+    _done, outcome = _while_holding(
+        lambda: engine.step_complete(actor=coordinator, rollout=rollout, step=Step.WEB_COURSE),
+        lambda: report(manager_a, unit_a, 3),
+    )
+    assert outcome == ["Steg 1 är inte pågående."]
+    assert not WebCourseReport.objects.exists()
