@@ -123,17 +123,9 @@ _STEP_SQL = (
     "FROM rollout_stepstate s "
     "JOIN units_unit u ON u.id = %(unit)s WHERE s.rollout_id = %(rollout)s AND s.step = %(step)s"
 )
-_REPORT_COLUMNS = (
-    "rollout_id",
-    "reported_on",
-    "completed_count",
-    "mode",
-    "group_sessions",
-    "knowledge_level",
-    "reflections",
-    "headcount_at_report",
-    "reported_by_id",
-    "created_at",
+# Every column but the id, in the model's order.
+_REPORT_COLUMNS = tuple(
+    field.attname for field in WebCourseReport._meta.concrete_fields if not field.primary_key
 )
 
 

@@ -258,11 +258,15 @@ class Roles:
         return self.superuser or bool(self.coordinator_of)
 
 
-# Tables and the manager role's value written out (tests/units/test_access.py checks them).
-_ROLES_SQL = (
-    "SELECT role, municipality_id FROM units_municipalrole WHERE user_id = %s "
-    "UNION ALL SELECT 'manager', unit_id FROM units_unitmanager WHERE user_id = %s"
+# Everyone's roles, a row each: (user_id, role, ref), ref naming the municipality or, for a
+# manager, the unit. Tables and the manager role's value written out (tests/units/test_access.py
+# checks them); PostgreSQL applies the WHERE of the statements below inside both arms.
+_ROLES_UNION = (
+    "SELECT user_id, role, municipality_id AS ref FROM units_municipalrole "
+    "UNION ALL SELECT user_id, 'manager', unit_id FROM units_unitmanager "
 )
+# Constants only are joined into these texts; the user's id is a parameter.
+_ROLES_SQL = f"SELECT role, ref FROM ({_ROLES_UNION}) r WHERE r.user_id = %s"  # noqa: S608
 
 
 def roles_of(user: AnyUser) -> Roles:
@@ -277,7 +281,7 @@ def roles_of(user: AnyUser) -> Roles:
     # One query for both kinds of role, written out once: this runs on every page, and the
     # ORM's union took longer to compile than the database took to answer.
     with connection.cursor() as cursor:
-        cursor.execute(_ROLES_SQL, [user.pk, user.pk])
+        cursor.execute(_ROLES_SQL, [user.pk])
         return _remember_roles(user, cursor.fetchall())
 
 
@@ -294,10 +298,8 @@ def _remember_roles(user: User, rows: list[tuple[str, int]]) -> Roles:
 # The person behind a session, with their roles, in one statement: a row per role (one row with
 # no role for a person without any).
 _USER_WITH_ROLES_SQL = (
-    "SELECT u.*, r.role AS role_name, r.ref AS role_ref FROM units_user u LEFT JOIN ("
-    "SELECT user_id, role, municipality_id AS ref FROM units_municipalrole "
-    "UNION ALL SELECT user_id, 'manager', unit_id FROM units_unitmanager"
-    ") r ON r.user_id = u.id WHERE u.id = %s"
+    "SELECT u.*, r.role AS role_name, r.ref AS role_ref FROM units_user u "  # noqa: S608
+    f"LEFT JOIN ({_ROLES_UNION}) r ON r.user_id = u.id WHERE u.id = %s"
 )
 
 

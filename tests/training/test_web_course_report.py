@@ -17,6 +17,7 @@ from rollout import services as engine
 from rollout.models import Rollout, Step, TimelineEvent
 from rollout.services import RolloutError
 from tests.conftest import require_service
+from tests.training.test_web_course import report as form  # the page's form as posted
 from training import services
 from training.models import WebCourseReport
 from units.models import AuditEvent, Unit, User
@@ -37,20 +38,6 @@ def report(actor: User, unit: Unit, count: int, **overrides: Any) -> WebCourseRe
         "reflections": "Samtal i arbetslaget.",
     }
     return services.web_course_report(actor=actor, unit_id=unit.pk, **(values | overrides))
-
-
-def form(**overrides: str) -> dict[str, str]:
-    """The step 1 page's form as a browser posts it."""
-    data = {
-        "reported_on": timezone.localdate().isoformat(),
-        "completed_count": "1",
-        "mode": "groups",
-        "group_sessions": "1",
-        "knowledge_level": "3",
-        "reflections": "",
-        "new_headcount": "",
-    }
-    return data | overrides
 
 
 @pytest.mark.django_db
