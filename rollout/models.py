@@ -54,6 +54,10 @@ class Rollout(models.Model):
     # When a person last confirmed "inget nytt" (nothing new); reminders stay quiet after it.
     last_checkin_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)
+    # The sum of the step 1 reports' completed counts. Kept by training.services.
+    # web_course_report, the reports' only writer, in the statement that locks the rollout, so
+    # that the check against the headcount needs no SUM over all of a unit's reports.
+    web_course_completed = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("införande")

@@ -63,16 +63,20 @@ def record_event(
 # the lock must not set the activity back to before the one it waited for.
 _TOUCH_ACTIVE_SQL = (
     "UPDATE rollout_rollout SET last_activity_at = CASE WHEN last_activity_at > %(at)s "
-    "THEN last_activity_at ELSE %(at)s END "
-    "WHERE unit_id = %(unit)s AND status = %(active)s RETURNING id"
+    "THEN last_activity_at ELSE %(at)s END, "
+    "web_course_completed = web_course_completed + %(web_course_added)s "
+    "WHERE unit_id = %(unit)s AND status = %(active)s RETURNING id, web_course_completed"
 )
 
 
-def touch_active_rollout(*, unit_id: int, at: dt.datetime) -> int | None:
+def touch_active_rollout(
+    *, unit_id: int, at: dt.datetime, web_course_added: int = 0
+) -> tuple[int, int] | None:
     """Notes activity on the unit's active rollout, which takes the rollout's row lock until
-    the transaction ends (step changes take the same lock through _locked); returns its id, or
-    None when the unit has no active rollout. One statement, for the step reports that a unit
-    sends often."""
+    the transaction ends (step changes take the same lock through _locked), and adds
+    ``web_course_added`` to its step 1 total. Returns its id and that total (as it is now,
+    after whatever the lock waited for), or None when the unit has no active rollout. One
+    statement, for the step reports that a unit sends often."""
     field = Rollout._meta.get_field("last_activity_at")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -81,10 +85,11 @@ def touch_active_rollout(*, unit_id: int, at: dt.datetime) -> int | None:
                 "at": field.get_db_prep_save(at, connection),
                 "unit": unit_id,
                 "active": RolloutStatus.ACTIVE,
+                "web_course_added": web_course_added,
             },
         )
         row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 def _lock_unit(unit: Unit) -> None:

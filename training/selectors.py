@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from rollout.models import Rollout
@@ -20,7 +20,8 @@ def web_course_reports(*, rollout: Rollout) -> QuerySet[WebCourseReport]:
 
 
 def web_course_completed(*, rollout: Rollout) -> int:
-    return rollout.web_course_reports.aggregate(total=Sum("completed_count"))["total"] or 0
+    # Kept on the rollout by services.web_course_report (Rollout.web_course_completed).
+    return rollout.web_course_completed
 
 
 def share(completed: int, headcount: int) -> float:

@@ -42,8 +42,8 @@ def web_course_report(
     """A report for the unit's active rollout, while its step 1 is under way.
 
     Everything that needs no database is checked before the rollout is locked. Under the lock
-    (from touch_active_rollout to the commit) come only the read of the step and the total and
-    the two inserts: every report of the unit, and every step change, waits for it."""
+    (from touch_active_rollout to the commit) come only the read of the step and the headcount
+    and the two inserts: every report of the unit, and every step change, waits for it."""
     report = WebCourseReport(
         reported_on=reported_on,
         completed_count=completed_count,
@@ -60,11 +60,15 @@ def web_course_report(
         exclude=["rollout", "reported_by", "headcount_at_report"], validate_constraints=False
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        # The rollout's row lock, taken by noting the activity (every change to its steps
-        # takes the same lock, so reports and step changes of a unit queue up here).
-        rollout_id = engine.touch_active_rollout(unit_id=unit_id, at=timezone.now())
-        if rollout_id is None:
+        # The rollout's row lock, taken by noting the activity and adding to the step's total
+        # (every change to its steps takes the same lock, so reports and step changes of a unit
+        # queue up here). A refusal below rolls the addition back with the rest.
+        touched = engine.touch_active_rollout(
+            unit_id=unit_id, at=timezone.now(), web_course_added=completed_count
+        )
+        if touched is None:
             raise engine.RolloutError(_("Införandet är inte aktivt."))
+        rollout_id, total = touched
         # Taken with the lock held, so that the unit's reports and their events follow the order
         # in which the lock let them through (each event holds the total so far).
         at = timezone.now()
@@ -81,11 +85,10 @@ def web_course_report(
         # A statement of its own after the lock is held: it sees what was committed while this
         # report waited (a statement sees only what was committed when it began).
         cursor.execute(_STEP_SQL, {"rollout": rollout_id, "unit": unit_id, "step": Step.WEB_COURSE})
-        status, already, headcount, municipality_id = cursor.fetchone()
+        status, headcount, municipality_id = cursor.fetchone()
         unit = Unit(pk=unit_id, municipality_id=municipality_id, headcount=headcount)
         if status != StepStatus.IN_PROGRESS:
             raise engine.RolloutError(_("Steg 1 är inte pågående."))
-        total = already + completed_count
         if total > unit.headcount:
             raise engine.RolloutError(
                 _("Fler har gått kursen (%(total)s) än det finns anställda (%(headcount)s).")
@@ -118,9 +121,7 @@ def web_course_report(
 # The step's status, how many have taken the course so far, the unit's headcount and its
 # municipality.
 _STEP_SQL = (
-    "SELECT s.status, COALESCE((SELECT SUM(w.completed_count) FROM training_webcoursereport w "
-    "WHERE w.rollout_id = %(rollout)s), 0), u.headcount, u.municipality_id "
-    "FROM rollout_stepstate s "
+    "SELECT s.status, u.headcount, u.municipality_id FROM rollout_stepstate s "
     "JOIN units_unit u ON u.id = %(unit)s WHERE s.rollout_id = %(rollout)s AND s.step = %(step)s"
 )
 # Every column but the id, in the model's order.
@@ -139,6 +140,8 @@ def may_complete(*, rollout: Rollout, is_coordinator: bool) -> bool:
 
 @transaction.atomic
 def web_course_complete(*, actor: User, rollout: Rollout, is_coordinator: bool) -> bool:
+    # The total as it is now, not as it was when the caller read the rollout.
+    rollout.refresh_from_db(fields=["web_course_completed"])
     if not may_complete(rollout=rollout, is_coordinator=is_coordinator):
         raise engine.RolloutError(
             _("Steg 1 kan markeras som klart när %(percent)s %% av personalen har gått kursen.")

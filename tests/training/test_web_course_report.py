@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections, transaction
+from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -83,6 +84,11 @@ def test_the_total_counts_every_earlier_report(
     report(manager_a, unit_a, 3)  # exactly the headcount is fine
     assert WebCourseReport.objects.filter(rollout=rollout).count() == 3
     assert TimelineEvent.objects.filter(kind="web_course.reported").count() == 3
+    # The total kept on the rollout is the sum of the saved reports: the refused 4 were
+    # added by the lock's statement and rolled back with the refusal.
+    total = WebCourseReport.objects.filter(rollout=rollout).aggregate(Sum("completed_count"))
+    assert Rollout.objects.get(pk=rollout.pk).web_course_completed == 20
+    assert total == {"completed_count__sum": 20}
 
 
 @pytest.mark.django_db
@@ -115,8 +121,10 @@ def test_reports_are_refused_outside_an_active_step_1(
     with pytest.raises(RolloutError, match="Steg 1 är inte pågående"):
         report(manager_a, unit_a, 1)
     assert not WebCourseReport.objects.exists()
-    # A refused report leaves no trace: the activity noted with the lock is rolled back.
-    assert Rollout.objects.get(pk=rollout.pk).last_activity_at == before
+    # A refused report leaves no trace: the activity noted with the lock, and the count added
+    # to the step's total, are rolled back.
+    after = Rollout.objects.get(pk=rollout.pk)
+    assert (after.last_activity_at, after.web_course_completed) == (before, 0)
 
 
 @pytest.mark.django_db
@@ -191,9 +199,14 @@ def test_noting_activity_never_sets_it_back(
     coordinator: User, unit_a: Unit, unit_b: Unit, rollout: Rollout
 ) -> None:
     now = timezone.now()
-    assert engine.touch_active_rollout(unit_id=unit_a.pk, at=now) == rollout.pk
-    assert engine.touch_active_rollout(unit_id=unit_a.pk, at=now - dt.timedelta(seconds=5))
-    assert Rollout.objects.get(pk=rollout.pk).last_activity_at == now
+    assert engine.touch_active_rollout(unit_id=unit_a.pk, at=now) == (rollout.pk, 0)
+    earlier = now - dt.timedelta(seconds=5)
+    assert engine.touch_active_rollout(unit_id=unit_a.pk, at=earlier, web_course_added=4) == (
+        rollout.pk,
+        4,
+    )
+    touched = Rollout.objects.get(pk=rollout.pk)
+    assert (touched.last_activity_at, touched.web_course_completed) == (now, 4)
     assert engine.touch_active_rollout(unit_id=unit_b.pk, at=now) is None  # no rollout
     engine.rollout_pause(actor=coordinator, rollout=rollout, reason="Sommar")
     assert engine.touch_active_rollout(unit_id=unit_a.pk, at=now) is None
@@ -264,6 +277,7 @@ def test_a_report_that_waited_sees_the_report_it_waited_for(
     )
     assert outcome == ["Fler har gått kursen (30) än det finns anställda (20)."]
     assert WebCourseReport.objects.filter(rollout__unit=unit_a).count() == 1
+    assert Rollout.objects.get(unit=unit_a).web_course_completed == 15
 
 
 @pytest.mark.django_db(transaction=True)
@@ -279,3 +293,18 @@ def test_a_report_that_waited_for_a_step_change_is_refused(
     )
     assert outcome == ["Steg 1 är inte pågående."]
     assert not WebCourseReport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_closing_step_1_counts_the_reports_made_after_the_rollout_was_read(
+    manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    """A manager may close step 1 at the threshold: the check reads the total kept on the
+    rollout as it is in the database, not as the caller's copy (read before the reports) has it."""
+    threshold = unit_a.municipality.web_course_threshold_percent
+    needed = -(-unit_a.headcount * threshold // 100)  # rounded up
+    assert rollout.web_course_completed == 0
+    with pytest.raises(RolloutError, match="Steg 1 kan markeras som klart"):
+        services.web_course_complete(actor=manager_a, rollout=rollout, is_coordinator=False)
+    report(manager_a, unit_a, needed)
+    assert services.web_course_complete(actor=manager_a, rollout=rollout, is_coordinator=False)
