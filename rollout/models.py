@@ -56,7 +56,9 @@ class Rollout(models.Model):
     last_activity_at = models.DateTimeField(auto_now_add=True)
     # The sum of the step 1 reports' completed counts. Kept by training.services.
     # web_course_report, the reports' only writer, in the statement that locks the rollout, so
-    # that the check against the headcount needs no SUM over all of a unit's reports.
+    # that the check against the headcount needs no SUM over all of a unit's reports. Other
+    # writes of a rollout name their fields (update_fields) or hold its lock, so that no stale
+    # copy writes an old total back.
     web_course_completed = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:

@@ -118,8 +118,8 @@ def web_course_report(
 
 # Written out, as the ORM took longer to build these than PostgreSQL took to run them
 # (tests/training/test_web_course_report.py checks them against the models).
-# The step's status, how many have taken the course so far, the unit's headcount and its
-# municipality.
+# The step's status, the unit's headcount and its municipality (the total so far comes with
+# the lock, from touch_active_rollout).
 _STEP_SQL = (
     "SELECT s.status, u.headcount, u.municipality_id FROM rollout_stepstate s "
     "JOIN units_unit u ON u.id = %(unit)s WHERE s.rollout_id = %(rollout)s AND s.step = %(step)s"
