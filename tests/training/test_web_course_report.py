@@ -149,8 +149,8 @@ def test_the_post_makes_a_bounded_number_of_queries(
     url = reverse("training:web_course", args=[unit_a.pk])
     data = form(completed_count="2")
     client.post(url, data)  # the session and the unit's municipality are read once
-    # The user with their roles; the lock (noting the activity); the step and total; the
-    # report; the event; plus the transaction's begin and end on PostgreSQL.
+    # The user with their roles; the lock (noting the activity, adding to the total); the step
+    # and headcount; the report; the event; plus the transaction's begin and end on PostgreSQL.
     with django_assert_max_num_queries(7):
         assert client.post(url, data).status_code == 302
     assert WebCourseReport.objects.filter(rollout=rollout).count() == 2
