@@ -323,3 +323,34 @@ def test_messages_are_built_as_django_builds_them() -> None:
             raw = message.message(policy=email.policy.SMTP).as_bytes()
             built.append(re.sub(rb"={15}\d+==", b"BOUNDARY", raw))
     assert built[0] == built[2] == built[3]
+
+
+def test_headers_are_parsed_and_folded_once_and_stay_right_for_each_policy() -> None:
+    """Reminders share their repeated headers, and a header folded for one policy (SMTP's CRLF)
+    is folded afresh for another (the default's LF)."""
+    long_subject = "Påminnelse: " + "Förskolan Björken har en uppgift i Järfällamodellen " * 3
+
+    def build(cls: type[EmailMultiAlternatives], policy: email.policy.Policy, n: int) -> bytes:
+        message = cls(long_subject, f"Hej {n}!", to=["Åsa Öberg <asa@example.se>"])
+        message.extra_headers = {"Message-ID": f"<reminder-{n}@example.se>", "Date": "x"}
+        raw = message.message(policy=policy).as_bytes()
+        return re.sub(rb"={15}\d+==", b"BOUNDARY", raw)
+
+    for policy in (email.policy.SMTP, email.policy.default, email.policy.SMTP):
+        for n in range(3):
+            assert build(services._Message, policy, n) == build(EmailMultiAlternatives, policy, n)
+    first = services._Message("Ämne", "Hej", to=["asa@example.se"]).message()
+    second = services._Message("Ämne", "Hej då", to=["asa@example.se"]).message()
+    assert first["Subject"] is second["Subject"]
+    assert first["To"] is second["To"]
+    assert first["Subject"].fold(policy=email.policy.SMTP).endswith("\r\n")
+    assert first["Subject"].fold(policy=email.policy.default).endswith("=?utf-8?q?=C3=84mne?=\n")
+
+
+def test_the_parsed_headers_kept_are_bounded() -> None:
+    headers = services._HeaderClasses()
+    for n in range(services._HeaderClasses.KEEP * 3):
+        assert (
+            str(headers("Message-ID", f"<reminder-{n}@example.se>")) == f"<reminder-{n}@example.se>"
+        )
+    assert 0 < len(headers._parsed) <= services._HeaderClasses.KEEP
