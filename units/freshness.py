@@ -31,8 +31,9 @@ def _bump(municipality_id: int) -> None:
 
 
 def changed(municipality_id: int) -> None:
-    """Call inside the transaction that makes the change. Bumped now, so the person's next page
-    is fresh even inside a long transaction, and again after the commit, because a page read in
-    between may have cached what was there before the change."""
-    _bump(municipality_id)
+    """Call inside the transaction that makes the change. The number moves when the change is
+    committed, before the request that made it answers, so the person's next page is built
+    afresh; a page read before the commit was cached under the old number, which nobody reads
+    again. (Moving it inside the transaction as well cost a round trip under the caller's row
+    locks, and helped only reads within that same transaction.)"""
     transaction.on_commit(lambda: _bump(municipality_id))

@@ -521,7 +521,8 @@ def test_pseudonyms_are_stable_and_distinct(settings) -> None:
     assert first != exports.pseudonym(municipality_id=1, unit_id=7)
 
 
-@pytest.mark.django_db
+# Committed for real: the generation moves once the change is committed, as in a request.
+@pytest.mark.django_db(transaction=True)
 def test_a_change_shows_at_once_for_the_person_who_made_it(
     client: Client, coordinator: User, municipality: Municipality, unit_a: Unit
 ) -> None:

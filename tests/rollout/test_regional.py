@@ -27,7 +27,8 @@ def grant(user: User, *municipalities: Municipality) -> RegionalObserver:
     return observer
 
 
-@pytest.mark.django_db
+# Committed for real: the generation moves once the change is committed, as in a request.
+@pytest.mark.django_db(transaction=True)
 def test_refresh_computes_only_what_changed(
     municipality: Municipality,
     other_municipality: Municipality,

@@ -67,7 +67,8 @@ def test_a_kept_page_gets_this_requests_nonce_and_a_working_csrf_token(
     assert response.status_code == 302
 
 
-@pytest.mark.django_db
+# Committed for real: the generation moves once the change is committed, as in a request.
+@pytest.mark.django_db(transaction=True)
 def test_a_change_through_a_service_shows_at_once(
     client: Client, coordinator: User, municipality: Municipality, unit_a: Unit
 ) -> None:
@@ -189,7 +190,8 @@ def test_a_unit_stays_in_its_municipality_in_the_admin(
     assert unit_a.municipality_id != unit_x.municipality_id
 
 
-@pytest.mark.django_db
+# Committed for real: the generation moves once the change is committed, as in a request.
+@pytest.mark.django_db(transaction=True)
 def test_the_regional_page_is_kept_until_the_worker_recomputes_a_summary(
     client: Client, superuser: User, coordinator: User, unit_a: Unit
 ) -> None:
