@@ -539,6 +539,7 @@ def reminders_scenario(run: Run, count_file: Path) -> Result:
         sent=times.sent,
         failed=times.failed,
         stopped_after=times.stopped_after,
+        checkpointed=times.checkpointed,
     )
     (small, q_small), (large, q_large) = samples[0], samples[-1]
     result.checks.append(
@@ -564,6 +565,8 @@ def reminders_scenario(run: Run, count_file: Path) -> Result:
             f"dispatcher {times.dispatch_s:.1f} s vs SMTP alone {times.direct_s:.1f} s "
             f"(one connection); {q_large:.2f} queries per reminder"
         )
+    if not times.checkpointed:
+        result.note += " (no CHECKPOINT before the sweep: the database user may not run one)"
     return result
 
 

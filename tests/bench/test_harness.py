@@ -431,3 +431,25 @@ def test_a_drifting_baseline_is_flagged() -> None:
     merged = report.merge_baselines(_baseline(rate=1400.0), _baseline(rate=350.0))
 
     assert "doubtful" in merged.note
+
+
+# --- The reminder sweep's checkpoint ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_sweep_checkpoints_first_when_the_database_lets_it() -> None:
+    from django.db import connection
+
+    from jarfalla.bench import reminders
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT checkpoints_req FROM pg_stat_bgwriter")
+        (before,) = cursor.fetchone()
+        assert reminders.checkpoint()
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT checkpoints_req FROM pg_stat_bgwriter")
+        assert cursor.fetchone()[0] > before
+        # A database user without the right (neither superuser nor pg_checkpoint) is told no.
+        cursor.execute("CREATE ROLE bench_without_checkpoint")
+        cursor.execute("SET LOCAL ROLE bench_without_checkpoint")
+        assert not reminders.checkpoint()
