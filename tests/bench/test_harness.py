@@ -442,12 +442,18 @@ def test_the_sweep_checkpoints_first_when_the_database_lets_it() -> None:
 
     from jarfalla.bench import reminders
 
+    # PostgreSQL 17 moved the counter to pg_stat_checkpointer.
+    requested = (
+        "SELECT num_requested FROM pg_stat_checkpointer"
+        if connection.pg_version >= 170000  # type: ignore[attr-defined]
+        else "SELECT checkpoints_req FROM pg_stat_bgwriter"
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT checkpoints_req FROM pg_stat_bgwriter")
+        cursor.execute(requested)
         (before,) = cursor.fetchone()
         assert reminders.checkpoint()
         cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute("SELECT checkpoints_req FROM pg_stat_bgwriter")
+        cursor.execute(requested)
         assert cursor.fetchone()[0] > before
         # A database user without the right (neither superuser nor pg_checkpoint) is told no.
         cursor.execute("CREATE ROLE bench_without_checkpoint")
