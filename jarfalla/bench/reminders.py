@@ -215,5 +215,12 @@ def run(
         subject_key__startswith=f"bench:{run_tag}-", status=ReminderStatus.PENDING
     ).update(status=ReminderStatus.CANCELLED)
     return SweepTimes(
-        count, direct, dispatched, per_reminder, sent, failed, stopped_after, checkpointed
+        count=count,
+        direct_s=direct,
+        dispatch_s=dispatched,
+        queries_per_reminder=per_reminder,
+        sent=sent,
+        failed=failed,
+        stopped_after=stopped_after,
+        checkpointed=checkpointed,
     )
