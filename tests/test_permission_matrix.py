@@ -2762,7 +2762,7 @@ ROLLOUT_PAGE_MAX_QUERIES = {
 LONG_HISTORY_ROWS = {
     "units:detail": ('<li class="border-start', 30),  # the latest 30 (TIMELINE_LENGTH)
     "rollout:timeline": ('<li class="border-start', 46),  # one page of up to 50
-    "training:web_course": ("<tr><td>", 5),  # every report
+    "training:web_course": ("<tr><td>", 5),  # every report (one page holds 20)
 }
 
 

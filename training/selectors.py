@@ -125,13 +125,24 @@ def themes(*, municipality: Municipality, active_only: bool = True) -> QuerySet[
     return found.filter(is_active=True) if active_only else found
 
 
+# Reflections from step 1 shown to the coordinator planning step 2, newest first; the step 1
+# page has them all, a page at a time.
+STEP_ONE_REFLECTIONS = 5
+
+
 def step_one_summary(*, rollout: Rollout) -> dict[str, object]:
-    """What step 1 showed, for the coordinator planning step 2."""
-    reports = list(rollout.web_course_reports.order_by("reported_on", "id"))
+    """What step 1 showed, for the coordinator planning step 2: the latest knowledge level and
+    the latest reflections (``more`` when there are older ones)."""
+    latest = rollout.web_course_reports.order_by("-reported_on", "-id")
+    reflections = list(
+        latest.exclude(reflections="").values_list("reflections", flat=True)[
+            : STEP_ONE_REFLECTIONS + 1
+        ]
+    )
     return {
-        "knowledge_levels": [r.knowledge_level for r in reports],
-        "latest_level": reports[-1].knowledge_level if reports else None,
-        "reflections": [r.reflections for r in reports if r.reflections],
+        "latest_level": latest.values_list("knowledge_level", flat=True).first(),
+        "reflections": reflections[:STEP_ONE_REFLECTIONS],
+        "more": len(reflections) > STEP_ONE_REFLECTIONS,
     }
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,9 +20,19 @@ from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
 from rollout.services import RolloutError
 from training import ical, selectors, services
 from training.forms import HeldForm, SessionForm, ThemeForm, WebCourseReportForm, WishForm
-from training.models import CalendarFeed, SessionStatus, Theme, TrainingSession
+from training.models import (
+    CalendarFeed,
+    SessionStatus,
+    Theme,
+    TrainingSession,
+    WebCourseReport,
+)
 from units import access
 from units.models import Role, Unit, User
+
+# Earlier reports shown per page on the step 1 page, newest first: a unit reports every few weeks,
+# but nothing stops a unit from reporting often, and the page must not grow with it.
+REPORTS_PER_PAGE = 20
 
 
 @require_http_methods(["GET", "POST"])
@@ -97,7 +108,12 @@ def _web_course_page(request: HttpRequest, pk: int, refused: str) -> HttpRespons
             "state": state,
             "in_progress": in_progress,
             "form": form,
-            "reports": selectors.web_course_reports(rollout=rollout) if rollout else [],
+            "page": Paginator(
+                selectors.web_course_reports(rollout=rollout)
+                if rollout
+                else WebCourseReport.objects.none(),
+                REPORTS_PER_PAGE,
+            ).get_page(request.GET.get("page")),
             "completed": completed,
             "percent": round(share * 100),
             "threshold": threshold,

@@ -92,6 +92,48 @@ def test_manager_picks_themes_and_the_coordinator_sees_them_with_step_1(
 
 
 @pytest.mark.django_db
+def test_step_2_shows_the_latest_of_step_1_and_links_to_the_rest(
+    client: Client, coordinator: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    from training.models import WebCourseReport
+    from training.selectors import STEP_ONE_REFLECTIONS
+
+    today = timezone.localdate()
+    url = reverse("training:targeted", args=[unit_a.pk])
+    client.force_login(coordinator)
+
+    def add(age: int, reflections: str, level: int = 3) -> None:
+        WebCourseReport.objects.create(
+            rollout=rollout,
+            reported_on=today - dt.timedelta(days=age),
+            completed_count=1,
+            mode="groups",
+            knowledge_level=level,
+            reflections=reflections,
+            headcount_at_report=unit_a.headcount,
+        )
+
+    assert "Ingen kunskapsnivå rapporterad." in client.get(url).content.decode()
+    for age in range(STEP_ONE_REFLECTIONS, 0, -1):  # oldest first, as they were reported
+        add(age, f"Reflektion {age}")
+    add(0, "", level=4)  # the latest report has no reflections
+    page = client.get(url).content.decode()
+    assert "Senast rapporterad kunskapsnivå: 4 av 5." in page
+    assert page.count("<li>Reflektion ") == STEP_ONE_REFLECTIONS
+    assert page.index("<li>Reflektion 1<") < page.index(f"<li>Reflektion {STEP_ONE_REFLECTIONS}<")
+    assert "Alla rapporter från steg 1" not in page
+
+    add(STEP_ONE_REFLECTIONS + 1, "Den äldsta")
+    page = client.get(url).content.decode()
+    assert page.count("<li>Reflektion ") == STEP_ONE_REFLECTIONS
+    assert "Den äldsta" not in page
+    assert (
+        f'href="{reverse("training:web_course", args=[unit_a.pk])}">Alla rapporter från steg 1'
+        in page
+    )
+
+
+@pytest.mark.django_db
 def test_booking_sends_a_valid_invitation_and_moving_it_a_higher_sequence(
     client: Client,
     coordinator: User,

@@ -150,3 +150,58 @@ def test_no_reports_when_step_1_is_not_under_way(
     response = client.post(url, report(), follow=True)
     assert "Steg 1 är inte pågående" in response.content.decode()
     assert not WebCourseReport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_earlier_reports_come_a_page_at_a_time_newest_first(
+    client: Client, manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    from training import services
+    from training.views import REPORTS_PER_PAGE
+
+    today = timezone.localdate()
+    count = REPORTS_PER_PAGE + 3
+    for age in range(count):  # the oldest is "Reflektion 22", the newest "Reflektion 0"
+        services.web_course_report(
+            actor=manager_a,
+            unit_id=unit_a.pk,
+            reported_on=today - dt.timedelta(days=age),
+            completed_count=0,
+            mode="groups",
+            group_sessions=1,
+            knowledge_level=3,
+            reflections=f"Reflektion {age}",
+        )
+    client.force_login(manager_a)
+    url = reverse("training:web_course", args=[unit_a.pk])
+
+    first = client.get(url).content.decode()
+    assert first.count("<tr><td>") == REPORTS_PER_PAGE
+    assert first.index("Reflektion 0<") < first.index("Reflektion 1<")
+    assert f"Reflektion {REPORTS_PER_PAGE}<" not in first
+    assert f"Rapport 1–{REPORTS_PER_PAGE} av {count}, de senaste först." in first
+    assert "Sida 1 av 2" in first
+    assert 'href="?page=2"' in first
+
+    second = client.get(url, {"page": 2}).content.decode()
+    assert second.count("<tr><td>") == 3
+    assert f"Reflektion {count - 1}<" in second
+    assert "Reflektion 0<" not in second
+    assert 'href="?page=1"' in second
+    # A page past the end shows the last one; a page that is not a number, the first.
+    assert client.get(url, {"page": 99}).content.decode().count("<tr><td>") == 3
+    assert "Reflektion 0<" in client.get(url, {"page": "x"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_single_page_of_reports_has_no_page_links(
+    client: Client, manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    client.force_login(manager_a)
+    url = reverse("training:web_course", args=[unit_a.pk])
+    assert "Inga rapporter ännu." in client.get(url).content.decode()
+    client.post(url, report(completed_count="3"))
+    html = client.get(url).content.decode()
+    assert html.count("<tr><td>") == 1
+    assert "Sida 1 av" not in html
+    assert "de senaste först" not in html
