@@ -54,9 +54,9 @@ def unit_managers(*, unit: Unit) -> QuerySet:
 
 def pending_invitations(
     *, municipality: Municipality, unit: Unit | None = None
-) -> list[Invitation]:
-    from django.utils import timezone
-
+) -> QuerySet[Invitation]:
+    """Invitations nobody has answered: pending or expired, newest first. An expired one stays
+    until the coordinator sends a new link or revokes it."""
     invitations = Invitation.objects.filter(
         municipality=municipality,
         accepted_at__isnull=True,
@@ -64,12 +64,7 @@ def pending_invitations(
     ).select_related("unit", "invited_by")
     if unit is not None:
         invitations = invitations.filter(unit=unit)
-    now = timezone.now()
-    return [
-        invitation
-        for invitation in invitations.order_by("-created_at")
-        if invitation.status_at(now) in {"pending", "expired"}
-    ]
+    return invitations.order_by("-created_at", "-pk")
 
 
 def municipal_people(*, municipality: Municipality) -> QuerySet[MunicipalRole]:

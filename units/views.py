@@ -28,6 +28,7 @@ from units.models import Municipality, MunicipalRole, Role, UnitManager, User
 
 UNITS_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
+INVITATIONS_PER_PAGE = 50
 
 
 def _user(request: HttpRequest) -> User:
@@ -237,13 +238,19 @@ def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpRespo
                 request, _("En inbjudan har skickats till %(email)s.") % {"email": email}
             )
             return redirect("units:people", municipality_pk=municipality.pk)
+    # Every unanswered invitation of the municipality, unit managers' too: thousands while a
+    # large municipality invites its units.
+    page = Paginator(
+        selectors.pending_invitations(municipality=municipality), INVITATIONS_PER_PAGE
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "units/people.html",
         {
             "municipality": municipality,
             "people": selectors.municipal_people(municipality=municipality),
-            "invitations": selectors.pending_invitations(municipality=municipality),
+            "page": page,
+            "invitations": page.object_list,
             "form": form,
             "now": timezone.now(),
         },

@@ -211,3 +211,50 @@ def test_last_coordinator_is_protected_in_the_service(coordinator: User, municip
     with pytest.raises(services.LastCoordinatorError):
         services.municipal_role_remove(actor=coordinator, membership=membership)
     assert MunicipalRole.objects.filter(pk=membership.pk).exists()
+
+
+@pytest.mark.django_db
+def test_people_page_lists_unanswered_invitations_a_page_at_a_time(
+    client: Client,
+    coordinator: User,
+    municipality,
+    unit_a: Unit,
+    django_assert_max_num_queries,
+) -> None:
+    from units.views import INVITATIONS_PER_PAGE
+
+    def invite(number: int, **kwargs) -> Invitation:
+        return services.invitation_create(
+            actor=coordinator,
+            email=f"person{number}@kommun.example.se",
+            municipality=municipality,
+            **({"role": Role.OBSERVER} | kwargs),
+        )[0]
+
+    client.force_login(coordinator)
+    url = reverse("units:people", args=[municipality.pk])
+    client.get(url)  # the first request after login also records the session
+    invite(0)
+    with django_assert_max_num_queries(30) as few:
+        assert "person0@kommun.example.se" in client.get(url).content.decode()
+
+    answered = invite(1)
+    Invitation.objects.filter(pk=answered.pk).update(accepted_at=answered.created_at)
+    services.invitation_revoke(actor=coordinator, invitation=invite(2))
+    expired = invite(3, role=Role.MANAGER, unit=unit_a)
+    Invitation.objects.filter(pk=expired.pk).update(expires_at=expired.created_at)
+    for number in range(4, INVITATIONS_PER_PAGE + 4):  # 2 + 50 unanswered in all
+        invite(number)
+    with django_assert_max_num_queries(len(few)):
+        first = client.get(url).content.decode()
+    assert first.count(">Skicka ny länk<") == INVITATIONS_PER_PAGE
+    assert f"Inbjudan 1–{INVITATIONS_PER_PAGE} av {INVITATIONS_PER_PAGE + 2}" in first
+    assert f"person{INVITATIONS_PER_PAGE + 3}@" in first  # the newest first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert second.count(">Skicka ny länk<") == 2
+    assert "person0@" in second
+    assert "person3@" in second  # expired, still to be resent or revoked
+    assert "Har gått ut" in second
+    for gone in ("person1@", "person2@"):  # accepted, revoked
+        assert gone not in first
+        assert gone not in second
