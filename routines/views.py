@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -20,6 +21,9 @@ from routines.text import diff
 from routines.text import render as render_text
 from units import access
 from units.models import Unit, User
+
+# Versions listed per page on the routine page, newest first: every saved change is a version.
+VERSIONS_PER_PAGE = 20
 
 
 def _user(request: HttpRequest) -> User:
@@ -75,12 +79,16 @@ def routine(request: HttpRequest, pk: int) -> HttpResponse:
         }
     else:
         version, sections = _rendered(current)
+        versions = Paginator(selectors.versions(routine=current), VERSIONS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
         manager_ok = current.manager_approved_version == current.current_version
         coordinator_ok = current.coordinator_approved_version == current.current_version
         context |= {
             "version": version,
             "sections": sections,
-            "versions": selectors.versions(routine=current),
+            "page": versions,
+            "versions": versions.object_list,
             "manager_ok": manager_ok,
             "coordinator_ok": coordinator_ok,
             "may_approve": can_write

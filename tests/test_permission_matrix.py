@@ -2987,8 +2987,8 @@ def add_versions(world: World, target: str, routine: Routine, count: int) -> Non
 
 # Measured on SQLite and PostgreSQL as the coordinator and the superuser (a manager or observer
 # needs one fewer), including the 9 of every logged-in request and the lookup of the unit's open
-# rollout (a new round writes a new routine). Both pages read the versions they show in one query
-# each, however many there are.
+# rollout (a new round writes a new routine). However many versions there are, the routine page
+# counts them and reads one page of them, and the compare page reads their numbers in one query.
 ROUTINE_PAGE_MAX_QUERIES = {
     "routines:routine": 20,
     "routines:compare": 19,

@@ -334,3 +334,37 @@ def test_a_new_round_writes_a_new_routine(
     client.post(reverse("routines:start", args=[unit_a.pk]))
     assert Routine.objects.filter(rollout=second).exists()
     assert Routine.objects.filter(rollout=rollout, status=RoutineStatus.IMPLEMENTED).exists()
+
+
+@pytest.mark.django_db
+def test_versions_are_listed_a_page_at_a_time_each_with_its_comparison(
+    client: Client, routine: Routine, manager_a: User
+) -> None:
+    from routines.views import VERSIONS_PER_PAGE
+
+    for number in range(1, VERSIONS_PER_PAGE + 2):  # versions 2 to VERSIONS_PER_PAGE + 2
+        routine.refresh_from_db()
+        services.routine_save(
+            actor=manager_a,
+            routine=routine,
+            base_version=routine.current_version,
+            sections=sections_of(routine) | {"signs": f"Tillägg {number}."},
+        )
+    total = VERSIONS_PER_PAGE + 2
+    client.force_login(manager_a)
+    url = reverse("routines:routine", args=[routine.rollout.unit_id])
+    compare = reverse("routines:compare", args=[routine.rollout.unit_id])
+
+    first = client.get(url)
+    numbers = [version.number for version in first.context["versions"]]
+    assert numbers == list(range(total, total - VERSIONS_PER_PAGE, -1))
+    html = first.content.decode()
+    assert f"Version 1–{VERSIONS_PER_PAGE} av {total}, de senaste först." in html
+    # The last version on the page is still compared with the one before it, on the next page.
+    assert html.count("jämför med föregående") == VERSIONS_PER_PAGE
+    assert f'{compare}?a=2&amp;b=3"' in html
+    assert 'href="?page=2"' in html
+
+    second = client.get(url, {"page": 2})
+    assert [version.number for version in second.context["versions"]] == [2, 1]
+    assert second.content.decode().count("jämför med föregående") == 1  # version 1 has none
