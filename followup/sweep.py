@@ -41,6 +41,9 @@ NUDGE_AFTER = dt.timedelta(days=14)
 QUIET_AFTER_CHECKIN = dt.timedelta(days=14)
 ESCALATE_AFTER = dt.timedelta(days=7)
 STALLED_AFTER = dt.timedelta(days=30)
+# Lines per section of the digest; the rest are counted, with a link to the dashboard. A large
+# municipality can have hundreds of units without progress, and every digest is kept in the outbox.
+DIGEST_SECTION_ITEMS = 10
 MEETING_NOTICE = dt.timedelta(days=2)
 
 
@@ -113,9 +116,12 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
                     last_activity_at__lt=now - STALLED_AFTER,
                 )
                 .exclude(
-                    # Months of quiet are expected while waiting for the follow-ups.
-                    steps__step=Step.FOLLOW_UP,
-                    steps__status=StepStatus.IN_PROGRESS,
+                    # Months of quiet are expected while waiting for the follow-ups. One subquery
+                    # for both conditions: exclude() with two conditions on the steps would leave
+                    # out every rollout with any step in progress, since each has a step 4 row.
+                    pk__in=StepState.objects.filter(
+                        step=Step.FOLLOW_UP, status=StepStatus.IN_PROGRESS
+                    ).values("rollout_id"),
                 )
                 .select_related("unit")
             ):
@@ -138,15 +144,25 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
         if not items:
             continue
         sections: dict[str, list[DigestItem]] = defaultdict(list)
+        more: dict[str, int] = defaultdict(int)
         for item in items:
-            sections[item.section].append(DigestItem(item.section, item.text, _absolute(item.url)))
+            if len(sections[item.section]) < DIGEST_SECTION_ITEMS:
+                sections[item.section].append(
+                    DigestItem(item.section, item.text, _absolute(item.url))
+                )
+            else:
+                more[item.section] += 1
         created += _send(
             user=user,
             kind="digest",
             key=f"digest:{user.pk}",
             due_on=today,
             template="digest",
-            context={"sections": dict(sections), "today": today},
+            context={
+                "sections": [(name, shown, more[name]) for name, shown in sections.items()],
+                "dashboard_url": _absolute(reverse("rollout:dashboard_home")),
+                "today": today,
+            },
         )
     return created
 

@@ -370,3 +370,50 @@ def test_recording_on_a_paused_rollout_is_refused_not_a_500(
     assert "Införandet är inte aktivt." in response.content.decode()
     six.refresh_from_db()
     assert six.status == FollowUpStatus.PLANNED
+
+
+@pytest.mark.django_db
+def test_a_long_digest_section_is_cut_short_with_a_count_and_a_link(
+    coordinator: User, unit_a: Unit
+) -> None:
+    from django.urls import reverse
+
+    from tests.factories import UnitFactory
+
+    # Started today: the rollouts' last activity is written with the database's clock.
+    start = timezone.localdate()
+    names = []
+    for _ in range(sweep.DIGEST_SECTION_ITEMS + 3):
+        unit = UnitFactory.create(municipality=unit_a.municipality)
+        engine.rollout_start(actor=coordinator, unit=unit)
+        names.append(unit.name)
+    digest = [
+        m
+        for m in run_at(at(start + dt.timedelta(days=40)))
+        if m.to == [coordinator.email] and "utan framsteg" in m.body
+    ]
+    assert len(digest) == 1
+    body = digest[0].body
+    section = body[body.index("Enheter utan framsteg på 30 dagar") :]
+    assert sum(f"- {name}\n" in section for name in names) == sweep.DIGEST_SECTION_ITEMS
+    assert "och 3 till – se översikten" in section
+    assert f"{reverse('rollout:dashboard_home')}" in section.split("och 3 till")[1]
+    html = digest[0].alternatives[0].content
+    assert html.count("<li>") >= sweep.DIGEST_SECTION_ITEMS
+    assert "och 3 till – se översikten</a>" in html
+
+
+@pytest.mark.django_db
+def test_quiet_units_are_in_the_digest_unless_they_wait_for_their_follow_ups(
+    coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit
+) -> None:
+    quiet = engine.rollout_start(actor=coordinator, unit=unit_a)  # step 1, no progress
+    waiting = engine.rollout_start(actor=coordinator, unit=unit_b)
+    implement(waiting, manager_a, coordinator, timezone.localdate())  # step 4 under way
+    assert quiet.steps.get(step=Step.WEB_COURSE).status == "in_progress"
+    assert waiting.steps.get(step=Step.FOLLOW_UP).status == "in_progress"
+    sent = run_at(at(timezone.localdate() + dt.timedelta(days=40)))
+    body = next(m.body for m in sent if m.to == [coordinator.email] and "Hej!" in m.body)
+    section = body[body.index("Enheter utan framsteg på 30 dagar") :].split("\n\n")[0]
+    assert f"- {unit_a.name}\n" in section
+    assert unit_b.name not in section
