@@ -61,6 +61,11 @@ def _notify_managers(follow_up: FollowUp) -> None:
         )
 
 
+def notice_key(follow_up: FollowUp) -> str:
+    """The outbox key of the reminder two days before this booking of the follow-up."""
+    return f"followup-soon:{follow_up.uid}:{follow_up.sequence}"
+
+
 @transaction.atomic
 def book(
     *, actor: User, follow_up: FollowUp, starts_at: dt.datetime, mode: str, place: str
@@ -75,9 +80,10 @@ def book(
     if follow_up.rollout.status != RolloutStatus.ACTIVE:
         raise engine.RolloutError(_("Införandet är inte aktivt."))
     if follow_up.status == FollowUpStatus.BOOKED:
+        # The reminder two days before the old time must not go out. The new time has a key of
+        # its own, so that the sweep can make its reminder even for the same day.
+        outbox.cancel(subject_key=notice_key(follow_up))
         follow_up.sequence += 1
-        # The reminder two days before the old time must not go out.
-        outbox.cancel(subject_key=f"followup-soon:{follow_up.uid}")
     follow_up.status, follow_up.starts_at, follow_up.mode, follow_up.place = (
         FollowUpStatus.BOOKED,
         starts_at,
@@ -126,8 +132,8 @@ def record(*, actor: User, follow_up: FollowUp, **answers: object) -> FollowUp:
         # The code, not the label: the timeline shows it in the reader's language.
         support=follow_up.support_needed,
     )
-    # Reminders about this follow-up stop now that it is done.
-    outbox.cancel(subject_key=f"followup-due:{follow_up.pk}")
+    # Held before its booked time: the reminder two days ahead must not go out.
+    outbox.cancel(subject_key=notice_key(follow_up))
     if not FollowUp.objects.filter(rollout=rollout).exclude(status=FollowUpStatus.HELD).exists():
         engine.step_complete(actor=actor, rollout=rollout, step=Step.FOLLOW_UP)
     return follow_up

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from followup import followups
 from followup import services as outbox
 from followup.models import (
     DigestFrequency,
@@ -271,7 +272,7 @@ def _meeting_notices(today: dt.date) -> int:
             created += _send(
                 user=membership.user,
                 kind="meeting",
-                key=f"followup-soon:{follow_up.uid}",
+                key=followups.notice_key(follow_up),
                 due_on=soon,
                 template="meeting_soon",
                 context={"unit": unit, "follow_up": follow_up},

@@ -134,48 +134,67 @@ def test_follow_ups_digest_booking_recording_and_the_reminders_stop(
     assert [m for m in run_at(at(dt.date(2027, 8, 28))) if unit_a.name in m.body] == []
 
 
+RECORD_ANSWERS = {
+    "routine_in_use": "yes",
+    "times_used": 2,
+    "consultations": 1,
+    "reports_of_concern": 0,
+    "support_needed": "none",
+    "effect": 4,
+    "effect_text": "",
+    "lessons": "",
+    "share_lessons": False,
+}
+
+
 @pytest.mark.django_db
-def test_moving_a_follow_up_cancels_the_old_notice(
+def test_a_moved_follow_up_gets_a_notice_for_its_new_time_and_a_held_one_none(
     coordinator: User, manager_a: User, unit_a: Unit
 ) -> None:
     with time_machine.travel(at(dt.date(2026, 3, 2)), tick=False):
         rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
         implement(rollout, manager_a, coordinator, dt.date(2026, 3, 2))
     six = FollowUp.objects.get(rollout=rollout, offset_months=6)
-    with time_machine.travel(at(dt.date(2026, 8, 20)), tick=False):
-        followups.book(
-            actor=coordinator,
-            follow_up=six,
-            starts_at=at(dt.date(2026, 9, 1), 13),
-            mode="video",
-            place="https://video.example.se/a",
+
+    def book(when: dt.datetime) -> None:
+        with time_machine.travel(at(dt.date(2026, 8, 30), 9), tick=False):
+            followups.book(
+                actor=coordinator,
+                follow_up=six,
+                starts_at=when,
+                mode="video",
+                place="https://video.example.se/a",
+            )
+
+    def sweep_on_30_august() -> list[Reminder]:
+        with time_machine.travel(at(dt.date(2026, 8, 30), 10), tick=False):
+            sweep.sweep()
+        return list(
+            Reminder.objects.filter(
+                recipient=manager_a, subject_key__startswith="followup-soon:"
+            ).order_by("pk")
         )
-    run_at(at(dt.date(2026, 8, 30)))  # creates and sends the two-day notice for 1 September
-    with time_machine.travel(at(dt.date(2026, 8, 30), 12), tick=False):
-        outbox.schedule(
-            recipient=manager_a,
-            kind="meeting",
-            subject_key=f"followup-soon:{six.uid}",
-            due_on=dt.date(2026, 9, 1),
-            subject="x",
-            body="x",
-        )
-        Reminder.objects.filter(subject_key=f"followup-soon:{six.uid}").update(
-            status=ReminderStatus.PENDING
-        )
-        followups.book(
-            actor=coordinator,
-            follow_up=six,
-            starts_at=at(dt.date(2026, 9, 8), 13),
-            mode="video",
-            place="https://video.example.se/a",
-        )
-    assert (
-        Reminder.objects.get(subject_key=f"followup-soon:{six.uid}").status
-        == ReminderStatus.CANCELLED
-    )
+
+    book(at(dt.date(2026, 9, 1), 13))
+    [first] = sweep_on_30_august()  # the notice for 1 September, not sent yet
+    assert "2026-09-01 13:00" in first.body
+    assert first.status == ReminderStatus.PENDING
+
+    book(at(dt.date(2026, 9, 1), 15))  # two hours later on the same day
+    first.refresh_from_db()
+    assert first.status == ReminderStatus.CANCELLED
+    [_, second] = sweep_on_30_august()
+    assert "2026-09-01 15:00" in second.body
+    assert second.status == ReminderStatus.PENDING
     six.refresh_from_db()
     assert (six.sequence, six.status) == (1, FollowUpStatus.BOOKED)
+
+    # Held the same day, before the booked time: the notice must not go out.
+    with time_machine.travel(at(dt.date(2026, 8, 30), 11), tick=False):
+        followups.record(actor=coordinator, follow_up=six, **RECORD_ANSWERS)
+    second.refresh_from_db()
+    assert second.status == ReminderStatus.CANCELLED
+    assert len(sweep_on_30_august()) == 2  # and the sweep makes no new one
 
 
 @pytest.mark.django_db
