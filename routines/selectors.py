@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from rollout.models import OPEN_STATUSES, Rollout
+from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus
 from routines.models import Routine, RoutineStatus, RoutineVersion
 from units.models import Unit
 
@@ -101,6 +101,7 @@ def digest(municipality_ids: Sequence[int], today: dt.date) -> list["DigestItem"
         Routine.objects.filter(
             rollout__unit__municipality_id__in=municipality_ids,
             rollout__unit__is_active=True,
+            rollout__status=RolloutStatus.ACTIVE,
             status=RoutineStatus.REVIEW,
         )
         .filter(

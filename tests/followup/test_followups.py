@@ -436,3 +436,25 @@ def test_quiet_units_are_in_the_digest_unless_they_wait_for_their_follow_ups(
     section = body[body.index("Enheter utan framsteg på 30 dagar") :].split("\n\n")[0]
     assert f"- {unit_a.name}\n" in section
     assert unit_b.name not in section
+
+
+@pytest.mark.django_db
+def test_a_paused_rollouts_routine_is_not_in_the_digest(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    monday = dt.date(2026, 11, 23)
+    with time_machine.travel(at(monday), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        for step in (Step.WEB_COURSE, Step.TRAINING):
+            engine.step_complete(actor=coordinator, rollout=rollout, step=step)
+        routine = routines.routine_start(actor=manager_a, rollout=rollout)
+        routines.routine_send_for_review(actor=manager_a, routine=routine)
+
+    def digest_on(day: dt.date) -> str:
+        sent = run_at(at(day))
+        return "".join(m.body for m in sent if m.to == [coordinator.email])
+
+    assert f"{unit_a.name}, version 1" in digest_on(monday + dt.timedelta(days=1))
+    with time_machine.travel(at(monday + dt.timedelta(days=1), 12), tick=False):
+        engine.rollout_pause(actor=coordinator, rollout=rollout, reason="Ny chef")
+    assert f"{unit_a.name}, version 1" not in digest_on(monday + dt.timedelta(days=2))
