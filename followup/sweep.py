@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,7 +32,7 @@ from followup.models import (
 )
 from followup.selectors import failed_reminders
 from rollout import steps
-from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
+from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus, TimelineEvent
 from rollout.steps import DigestItem
 from units.models import MunicipalRole, Role, Unit, User
 
@@ -92,6 +93,9 @@ class Nudge:
     due_on: dt.date
     text: "StrOrPromise"  # rendered in the recipient's language
     path: str
+    # When the action began: nudges with the same key sent before it were about an earlier
+    # round (a routine sent back and sent for review again) and were not ignored in this one.
+    since: dt.datetime | None = None
 
 
 def _digests(today: dt.date, now: dt.datetime) -> int:
@@ -202,6 +206,12 @@ def _pending_nudges(today: dt.date, now: dt.datetime) -> list[Nudge]:
         ).select_related("unit__municipality")
     )
     facts = steps.facts_for(review)
+    sent_for_review = dict(
+        TimelineEvent.objects.filter(rollout__in=review, kind="routine.review")
+        .values("rollout_id")
+        .annotate(last=Max("at"))
+        .values_list("rollout_id", "last")
+    )
     monday = today - dt.timedelta(days=today.weekday())
     for rollout in review:
         routine = facts.get(rollout.pk, {}).get(Step.ROUTINES, {})
@@ -213,6 +223,7 @@ def _pending_nudges(today: dt.date, now: dt.datetime) -> list[Nudge]:
                     monday,
                     gettext_lazy("Rutinen väntar på att du läser och godkänner den."),
                     reverse("routines:routine", args=[rollout.unit_id]),
+                    since=sent_for_review.get(rollout.pk),
                 )
             )
     return nudges
@@ -234,12 +245,15 @@ def _nudges(today: dt.date, now: dt.datetime) -> int:
                 context={"unit": unit, "text": nudge.text, "url": _absolute(nudge.path)},
                 unit=unit,
             )
-        ignored = Reminder.objects.filter(
+        sent = Reminder.objects.filter(
             kind="nudge",
             subject_key=nudge.key,
             status=ReminderStatus.SENT,
             sent_at__lte=now - ESCALATE_AFTER,
-        ).exists()
+        )
+        if nudge.since is not None:
+            sent = sent.filter(sent_at__gte=nudge.since)
+        ignored = sent.exists()
         if ignored:
             for role in MunicipalRole.objects.filter(
                 municipality_id=unit.municipality_id, role=Role.COORDINATOR, user__is_active=True

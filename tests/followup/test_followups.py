@@ -458,3 +458,29 @@ def test_a_paused_rollouts_routine_is_not_in_the_digest(
     with time_machine.travel(at(monday + dt.timedelta(days=1), 12), tick=False):
         engine.rollout_pause(actor=coordinator, rollout=rollout, reason="Ny chef")
     assert f"{unit_a.name}, version 1" not in digest_on(monday + dt.timedelta(days=2))
+
+
+@pytest.mark.django_db
+def test_a_routine_sent_for_review_again_is_not_escalated_with_its_first_nudge(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    def escalated(day: dt.date) -> bool:
+        return any("Obesvarad påminnelse" in m.subject for m in run_at(at(day)))
+
+    monday = dt.date(2026, 10, 5)
+    with time_machine.travel(at(monday, 7), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        for step in (Step.WEB_COURSE, Step.TRAINING):
+            engine.step_complete(actor=coordinator, rollout=rollout, step=step)
+        routine = routines.routine_start(actor=coordinator, rollout=rollout)
+        routines.routine_send_for_review(actor=coordinator, routine=routine)
+    assert not escalated(monday)  # the manager's nudge goes out
+    assert escalated(monday + dt.timedelta(days=8))  # ignored for a week: the coordinator hears
+
+    with time_machine.travel(at(monday + dt.timedelta(days=9)), tick=False):
+        routines.routine_send_back(actor=coordinator, routine=routine, comment="Kortare, tack.")
+    again = monday + dt.timedelta(days=28)  # a Monday
+    with time_machine.travel(at(again, 7), tick=False):
+        routines.routine_send_for_review(actor=coordinator, routine=routine)
+    assert not escalated(again)  # a new round: a nudge first, not an escalation
+    assert escalated(again + dt.timedelta(days=8))
