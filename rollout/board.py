@@ -212,7 +212,13 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
         if action is not None:
             # A plain string: the Board is cached per language, and lazy texts unpickle slowly.
             action = dataclasses.replace(action, text=str(action.text))
-        stale = rollout.status == RolloutStatus.ACTIVE and rollout.last_activity_at < stale_before
+        step_now = engine.current_step(snap)
+        # Months of quiet are expected while the follow-ups are waiting (as in the digest).
+        stale = (
+            rollout.status == RolloutStatus.ACTIVE
+            and rollout.last_activity_at < stale_before
+            and step_now != Step.FOLLOW_UP
+        )
         web = rollout_facts.get(Step.WEB_COURSE, {})
         routine = rollout_facts.get(Step.ROUTINES, {})
         implemented = routine.get("implemented_on")
@@ -234,7 +240,7 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
         rows.append(
             UnitRow(
                 **base,
-                stage=_stage(rollout, engine.current_step(snap)),
+                stage=_stage(rollout, step_now),
                 status=_status(rollout, action, stale, today),
                 rollout_status=rollout.status,
                 round=rollout.round,

@@ -104,6 +104,10 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
         return NextAction("book_training", _("Boka riktad utbildning"), Role.COORDINATOR, step)
     if step == Step.ROUTINES:
         if facts.get("awaiting_approval"):
+            if facts.get("coordinator_approved"):  # this version; the manager's is missing
+                return NextAction(
+                    "manager_approve_routine", _("Godkänn rutinen"), Role.MANAGER, step
+                )
             return NextAction("approve_routine", _("Godkänn rutinen"), Role.COORDINATOR, step)
         if facts.get("approved"):
             return NextAction(

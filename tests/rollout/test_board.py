@@ -180,9 +180,42 @@ def test_funnel_and_attention_lists_count_the_right_units(
         "overdue_follow_ups": ["Försenad"],
         "requests": ["Förfrågan"],
         "other_overdue": ["Tyst"],
-        "stale": ["Tyst", "Försenad"],
+        "stale": ["Tyst"],  # not "Försenad": quiet in step 4, and overdue above
         "paused": ["Pausad"],
     }
+
+
+@pytest.mark.django_db
+def test_waiting_for_a_follow_up_is_not_stale_and_a_routine_waits_for_whoever_has_not_approved(
+    municipality: Municipality, coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit
+) -> None:
+    with time_machine.travel(at(TODAY - dt.timedelta(days=100)), tick=False):
+        waiting = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(waiting, coordinator, TODAY - dt.timedelta(days=100))  # 6 months: not yet
+        review = engine.rollout_start(actor=coordinator, unit=unit_b)
+        for step in (Step.WEB_COURSE, Step.TRAINING):
+            engine.step_complete(actor=coordinator, rollout=review, step=step)
+        routine = routines.routine_start(actor=manager_a, rollout=review)
+        routines.routine_send_for_review(actor=manager_a, routine=routine)
+    rows = rows_by_name(municipality)
+    quiet = rows[unit_a.name]
+    assert (quiet.stage, quiet.status, quiet.stale) == ("4", "on_track", False)
+
+    asked = rows[unit_b.name]
+    assert asked.action is not None
+    assert (asked.action.code, asked.action.who) == ("approve_routine", "coordinator")
+    assert asked.status == "attention"
+    with time_machine.travel(at(TODAY - dt.timedelta(days=1)), tick=False):
+        routines.routine_approve(actor=coordinator, routine=routine, version=1, as_coordinator=True)
+    rows = rows_by_name(municipality)
+    approved = rows[unit_b.name]
+    assert approved.action is not None
+    assert (approved.action.code, approved.action.who) == ("manager_approve_routine", "manager")
+    assert approved.status == "on_track"
+    assert unit_b.name not in [
+        row.name
+        for row in board.attention(list(rows.values()), TODAY).get("routines_to_review", [])
+    ]
 
 
 @pytest.mark.django_db

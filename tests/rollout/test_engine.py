@@ -99,6 +99,18 @@ def test_step_3_routine_then_approval() -> None:
     assert approve is not None
     assert (write.code, write.who) == ("write_routine", "manager")
     assert (approve.code, str(approve.text)) == ("approve_routine", "Godkänn rutinen")
+    assert approve.who == "coordinator"
+
+
+def test_step_3_routine_approved_by_the_coordinator_waits_for_the_manager() -> None:
+    facts = {3: {"awaiting_approval": True, "coordinator_approved": True}}
+    action = next_action(snap(DONE, DONE, IN_PROGRESS, NOT_STARTED, facts=facts))
+    assert action is not None
+    assert (action.code, action.who, str(action.text)) == (
+        "manager_approve_routine",
+        "manager",
+        "Godkänn rutinen",
+    )
 
 
 def test_follow_ups_are_due_calendar_months_after_implementation() -> None:
