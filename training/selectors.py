@@ -56,22 +56,22 @@ def web_course_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]
 
 
 def training_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
-    """Step 2 facts for the engine: booked and held sessions, the next date."""
-    now = timezone.now()
+    """Step 2 facts for the engine: booked and held sessions, and the date of the earliest
+    booked one. A booked session whose time has passed still counts until someone records it
+    as held (or cancels it), and its date makes holding the training overdue."""
     rows = (
         TrainingSession.objects.filter(rollout__in=[r.pk for r in rollouts])
         .values("rollout_id")
         .annotate(
             held=Count("id", filter=Q(status=SessionStatus.HELD)),
-            booked=Count("id", filter=Q(status=SessionStatus.BOOKED, starts_at__gte=now)),
-            next_start=Min("starts_at", filter=Q(status=SessionStatus.BOOKED, starts_at__gte=now)),
-            past_booked=Count("id", filter=Q(status=SessionStatus.BOOKED, starts_at__lt=now)),
+            booked=Count("id", filter=Q(status=SessionStatus.BOOKED)),
+            next_start=Min("starts_at", filter=Q(status=SessionStatus.BOOKED)),
         )
     )
     return {
         row["rollout_id"]: {
             "held": row["held"],
-            "booked": row["booked"] + row["past_booked"],
+            "booked": row["booked"],
             "next_session_on": timezone.localtime(row["next_start"]).date()
             if row["next_start"]
             else None,

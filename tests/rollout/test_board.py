@@ -219,6 +219,43 @@ def test_waiting_for_a_follow_up_is_not_stale_and_a_routine_waits_for_whoever_ha
 
 
 @pytest.mark.django_db
+def test_a_booked_session_whose_day_has_passed_makes_the_training_overdue(
+    municipality: Municipality, coordinator: User, unit_a: Unit
+) -> None:
+    booked_on = TODAY - dt.timedelta(days=20)
+    with time_machine.travel(at(booked_on), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        engine.step_complete(actor=coordinator, rollout=rollout, step=Step.WEB_COURSE)
+        training.session_book(
+            actor=coordinator,
+            rollout=rollout,
+            starts_at=at(TODAY + dt.timedelta(days=3), 13),
+            duration_minutes=90,
+            place="Aulan",
+            video_url="",
+            themes=[],
+            expected_participants=10,
+            leader=coordinator,
+        )
+    row = rows_by_name(municipality)[unit_a.name]
+    assert row.action is not None
+    assert (row.action.code, row.due, row.status) == (
+        "hold_training",
+        TODAY + dt.timedelta(days=3),
+        "on_track",
+    )
+    # Five days after the session, nobody has recorded it as held.
+    with time_machine.travel(at(TODAY + dt.timedelta(days=8)), tick=False):
+        row = {r.name: r for r in board.unit_rows(municipality=municipality)}[unit_a.name]
+    assert row.action is not None
+    assert (row.action.code, row.due, row.status) == (
+        "hold_training",
+        TODAY + dt.timedelta(days=3),
+        "overdue",
+    )
+
+
+@pytest.mark.django_db
 def test_indicators_follow_from_the_rows(
     municipality: Municipality, world: dict[str, Unit]
 ) -> None:
