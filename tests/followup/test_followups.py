@@ -399,7 +399,6 @@ def test_a_long_digest_section_is_cut_short_with_a_count_and_a_link(
 
     from tests.factories import UnitFactory
 
-    # Started today: the rollouts' last activity is written with the database's clock.
     start = timezone.localdate()
     names = []
     for _ in range(sweep.DIGEST_SECTION_ITEMS + 3):
