@@ -542,17 +542,17 @@ _recent_lock = threading.Lock()
 RECENT_BOARDS = 2
 
 
-def _key(municipality: Municipality, part: str) -> str:
-    return ":".join(
+def _keys(municipality: Municipality) -> tuple[str, str]:
+    """The cache keys of the full and the light Board, from one reading of the generation."""
+    base = ":".join(
         (
-            "board",
-            part,
             str(municipality.pk),
             str(freshness.generation(municipality.pk)),
             translation.get_language() or "sv",
             timezone.localdate().isoformat(),
         )
     )
+    return f"board:full:{base}", f"board:light:{base}"
 
 
 def _recent_board(key: str) -> Board | None:
@@ -567,18 +567,24 @@ def cached_board(*, municipality: Municipality, light: bool = False) -> Board:
     """The Board from the shared cache. The key holds the municipality's generation (bumped by
     every change, units.freshness), the language (next actions are texts) and the day (what is
     overdue changes at midnight). `light` gives Board.light(): no rows, a few KB."""
-    key = _key(municipality, "light" if light else "full")
+    # Worked out once, before anything is built: a change committed during the build bumps the
+    # generation, and what was built from the older data must stay under the older key.
+    full_key, light_key = _keys(municipality)
+    key = light_key if light else full_key
     found = _recent_board(key) if not light else None
     if found is None:
         found = cache.get(key)
     if not isinstance(found, Board):
-        full = _recent_board(_key(municipality, "full")) if light else None
+        full = _recent_board(full_key) if light else None
         if full is None:
             full = board(municipality=municipality)
-            cache.set(_key(municipality, "full"), full, CACHE_SECONDS)
+            cache.set(full_key, full, CACHE_SECONDS)
         found = full.light() if light else full
-        if light:
-            cache.set(key, found, CACHE_SECONDS)
+        # Kept no longer than the full Board it comes from may be: together at most
+        # CACHE_SECONDS old, whichever of the two was built first.
+        left = CACHE_SECONDS - (timezone.now() - full.built_at).total_seconds()
+        if light and left >= 1:
+            cache.set(key, found, int(left))
     if not light:
         with _recent_lock:  # threaded servers (gunicorn gthread) share the process's dict
             _recent[key] = found

@@ -613,8 +613,47 @@ def test_the_process_keeps_a_board_no_longer_than_the_shared_cache(
     municipality: Municipality, unit_a: Unit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = board.cached_board(municipality=municipality)
-    key = board._key(municipality, "full")
+    key, _light = board._keys(municipality)
     assert board._recent_board(key) is first
     later = timezone.now() + dt.timedelta(seconds=board.CACHE_SECONDS + 1)
     monkeypatch.setattr(board.timezone, "now", lambda: later)
     assert board._recent_board(key) is None
+
+
+@pytest.mark.django_db
+def test_a_change_committed_while_the_board_is_built_shows_on_the_next_request(
+    municipality: Municipality, coordinator: User, unit_a: Unit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from units import freshness
+
+    build = board.board
+
+    def build_then_change(**kwargs):
+        built = build(**kwargs)
+        # Another request starts the unit and commits after this build read the data.
+        engine.rollout_start(actor=coordinator, unit=unit_a)
+        freshness._bump(municipality.pk)  # what the commit hook does
+        return built
+
+    monkeypatch.setattr(board, "board", build_then_change)
+    assert board.cached_board(municipality=municipality).started_count == 0
+    monkeypatch.setattr(board, "board", build)
+    assert board.cached_board(municipality=municipality).started_count == 1
+    assert board.cached_board(municipality=municipality, light=True).started_count == 1
+
+
+@pytest.mark.django_db
+def test_a_light_board_is_kept_no_longer_than_its_full_board_may_be(
+    municipality: Municipality, unit_a: Unit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = board.cached_board(municipality=municipality)  # kept in the process
+    stored: list[tuple[str, object]] = []
+    monkeypatch.setattr(
+        board.cache, "set", lambda key, value, timeout=None: stored.append((key, timeout))
+    )
+    later = full.built_at + dt.timedelta(seconds=board.CACHE_SECONDS - 10)
+    monkeypatch.setattr(board.timezone, "now", lambda: later)
+    assert board.cached_board(municipality=municipality, light=True).started_count == 0
+    [(key, timeout)] = stored
+    assert key.startswith("board:light:")
+    assert timeout == 10
