@@ -288,6 +288,8 @@ def municipal_role_set(
     existing = MunicipalRole.objects.filter(municipality=municipality, user=user).first()
     if existing and existing.role == role:
         return existing
+    if existing and existing.role == Role.COORDINATOR:
+        _keep_a_coordinator(existing)
     membership, _created = MunicipalRole.objects.update_or_create(
         municipality=municipality, user=user, defaults={"role": role}
     )
@@ -305,17 +307,24 @@ class LastCoordinatorError(Exception):
     pass
 
 
-@transaction.atomic
-def municipal_role_remove(*, actor: User, membership: MunicipalRole) -> None:
-    # Lock the municipality's coordinators: two coordinators removing each other at the same
-    # time must not leave the municipality without one.
+def _keep_a_coordinator(membership: MunicipalRole) -> None:
+    """Refuse to remove or lower this coordinator's role if it is the municipality's last.
+
+    Locks the municipality's coordinators: two coordinators removing each other at the same
+    time must not leave the municipality without one."""
     coordinators = list(
         MunicipalRole.objects.select_for_update()
         .filter(municipality_id=membership.municipality_id, role=Role.COORDINATOR)
         .values_list("pk", flat=True)
     )
-    if membership.role == Role.COORDINATOR and coordinators == [membership.pk]:
+    if coordinators == [membership.pk]:
         raise LastCoordinatorError
+
+
+@transaction.atomic
+def municipal_role_remove(*, actor: User, membership: MunicipalRole) -> None:
+    if membership.role == Role.COORDINATOR:
+        _keep_a_coordinator(membership)
     audit_record(
         actor=actor,
         action="role.removed",
@@ -417,7 +426,14 @@ def invitation_resend(*, actor: User, invitation: Invitation) -> tuple[Invitatio
 
 @transaction.atomic
 def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
-    if invitation.accepted_at or invitation.revoked_at:
+    if invitation.accepted_at:
+        # Too late: the person has the role now. Saying "revoked" would leave them with access
+        # the coordinator believes is gone.
+        raise InvitationError(
+            _("%(email)s har redan tackat ja. Ta bort personens roll i stället.")
+            % {"email": invitation.email}
+        )
+    if invitation.revoked_at:
         return invitation
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
@@ -482,7 +498,13 @@ def invitation_accept(
     if invitation.role == Role.MANAGER:
         assert invitation.unit is not None
         manager_add(actor=user, unit=invitation.unit, user=user)
-    else:
+    elif not MunicipalRole.objects.filter(
+        # An invitation adds a role or raises one, never lowers it: a coordinator invited as an
+        # observer stays coordinator (the people page takes a role away, and keeps the last one).
+        municipality=invitation.municipality,
+        user=user,
+        role=Role.COORDINATOR,
+    ).exists():
         municipal_role_set(
             actor=user, municipality=invitation.municipality, user=user, role=invitation.role
         )

@@ -226,10 +226,16 @@ def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpRespo
     form = InviteForm(request.POST or None, roles=MUNICIPAL_ROLE_CHOICES)
     if request.method == "POST" and form.is_valid():
         email, role = form.cleaned_data["email"], form.cleaned_data["role"]
-        if MunicipalRole.objects.filter(
-            municipality=municipality, user__email__iexact=email, role=role
-        ).exists():
+        held = MunicipalRole.objects.filter(
+            municipality=municipality, user__email__iexact=email
+        ).values_list("role", flat=True)
+        if role in held:
             form.add_error("email", _("Personen har redan den rollen i kommunen."))
+        elif Role.COORDINATOR in held:
+            form.add_error(
+                "email",
+                _("Personen är samordnare i kommunen. Ta bort rollen först om hen bara ska läsa."),
+            )
         else:
             services.invitation_create(
                 actor=_user(request), email=email, municipality=municipality, role=role
@@ -283,10 +289,14 @@ def municipal_role_remove(request: HttpRequest, municipality_pk: int, pk: int) -
 @login_required
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = access.get_invitation_for_coordinator(request.user, pk)
-    services.invitation_revoke(actor=_user(request), invitation=invitation)
-    messages.success(
-        request, _("Inbjudan till %(email)s är återkallad.") % {"email": invitation.email}
-    )
+    try:
+        services.invitation_revoke(actor=_user(request), invitation=invitation)
+    except services.InvitationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Inbjudan till %(email)s är återkallad.") % {"email": invitation.email}
+        )
     return _back_to_invitation_owner(invitation)
 
 

@@ -258,3 +258,51 @@ def test_people_page_lists_unanswered_invitations_a_page_at_a_time(
     for gone in ("person1@", "person2@"):  # accepted, revoked
         assert gone not in first
         assert gone not in second
+
+
+@pytest.mark.django_db
+def test_an_invitation_never_takes_the_last_coordinator_away(
+    client: Client, coordinator: User, municipality, django_capture_on_commit_callbacks
+) -> None:
+    client.force_login(coordinator)
+    url = reverse("units:people", args=[municipality.pk])
+    refused = client.post(url, {"email": coordinator.email, "role": "observer"})
+    assert "Personen är samordnare i kommunen." in refused.content.decode()
+    assert not Invitation.objects.exists()
+
+    # One made another way (or before the page checked) is accepted without lowering the role.
+    _invitation, token = services.invitation_create(
+        actor=coordinator, email=coordinator.email, municipality=municipality, role=Role.OBSERVER
+    )
+    services.invitation_accept(token=token, password=None, current_user=coordinator)
+    assert list(MunicipalRole.objects.values_list("user__email", "role")) == [
+        (coordinator.email, Role.COORDINATOR)
+    ]
+    # And the service that sets roles keeps the last coordinator, as removing does.
+    with pytest.raises(services.LastCoordinatorError):
+        services.municipal_role_set(
+            actor=coordinator, municipality=municipality, user=coordinator, role=Role.OBSERVER
+        )
+    assert MunicipalRole.objects.get().role == Role.COORDINATOR
+
+
+@pytest.mark.django_db
+def test_an_accepted_invitation_cannot_be_revoked_and_says_so(
+    client: Client, coordinator: User, unit_a: Unit
+) -> None:
+    invitation, token = services.invitation_create(
+        actor=coordinator,
+        email="ny@example.se",
+        municipality=unit_a.municipality,
+        role=Role.MANAGER,
+        unit=unit_a,
+    )
+    services.invitation_accept(token=token, password=PASSWORD)
+    client.force_login(coordinator)
+    response = client.post(reverse("units:invitation_revoke", args=[invitation.pk]), follow=True)
+    page = response.content.decode()
+    assert "ny@example.se har redan tackat ja. Ta bort personens roll i stället." in page
+    assert "är återkallad" not in page
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+    assert UnitManager.objects.filter(unit=unit_a, user__email="ny@example.se").exists()
