@@ -132,8 +132,7 @@ def rollout_start(*, actor: User, unit: Unit) -> Rollout:
     _lock_unit(unit)
     if _open_rollout(unit):
         raise RolloutError(_("Enheten har redan ett pågående införande."))
-    if not unit.is_active:
-        raise RolloutError(_("Enheten är arkiverad."))
+    _refuse_archived(unit)
     try:
         with transaction.atomic():
             rollout = Rollout(unit=unit, round=_next_round(unit))
@@ -150,8 +149,7 @@ def rollout_start(*, actor: User, unit: Unit) -> Rollout:
 def rollout_request(*, actor: User, unit: Unit) -> Rollout:
     """A unit manager asks to join; the coordinator accepts or declines."""
     _lock_unit(unit)
-    if not unit.is_active:
-        raise RolloutError(_("Enheten är arkiverad."))
+    _refuse_archived(unit)
     if _open_rollout(unit):
         raise RolloutError(_("Enheten har redan ett pågående införande eller en förfrågan."))
     rollout = Rollout.objects.create(
@@ -159,6 +157,12 @@ def rollout_request(*, actor: User, unit: Unit) -> Rollout:
     )
     record_event(unit=unit, rollout=rollout, kind="rollout.requested", actor=actor)
     return rollout
+
+
+def _refuse_archived(unit: Unit) -> None:
+    # An active rollout of an archived unit would get no reminders and no row on the dashboard.
+    if not unit.is_active:
+        raise RolloutError(_("Enheten är arkiverad."))
 
 
 def _locked(rollout: Rollout) -> Rollout:
@@ -170,6 +174,7 @@ def rollout_accept(*, actor: User, rollout: Rollout) -> Rollout:
     rollout = _locked(rollout)
     if rollout.status != RolloutStatus.REQUESTED:
         raise RolloutError(_("Förfrågan är redan besvarad."))
+    _refuse_archived(rollout.unit)
     _activate(rollout, actor)
     record_event(unit=rollout.unit, rollout=rollout, kind="rollout.accepted", actor=actor)
     return rollout
@@ -210,6 +215,7 @@ def rollout_resume(*, actor: User, rollout: Rollout) -> Rollout:
     rollout = _locked(rollout)
     if rollout.status != RolloutStatus.PAUSED:
         raise RolloutError(_("Införandet är inte pausat."))
+    _refuse_archived(rollout.unit)
     rollout.status, rollout.paused_at, rollout.pause_reason = RolloutStatus.ACTIVE, None, ""
     rollout.save(update_fields=["status", "paused_at", "pause_reason"])
     record_event(unit=rollout.unit, rollout=rollout, kind="rollout.resumed", actor=actor)

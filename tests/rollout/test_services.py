@@ -153,3 +153,23 @@ def test_archived_unit_cannot_start(coordinator: User, unit_a: Unit) -> None:
     unit_a.save()
     with pytest.raises(services.RolloutError, match="arkiverad"):
         services.rollout_start(actor=coordinator, unit=unit_a)
+
+
+@pytest.mark.django_db
+def test_an_archived_units_rollout_is_neither_accepted_nor_resumed(
+    coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit
+) -> None:
+    from units import services as unit_services
+
+    requested = services.rollout_request(actor=manager_a, unit=unit_a)
+    paused = services.rollout_start(actor=coordinator, unit=unit_b)
+    services.rollout_pause(actor=coordinator, rollout=paused, reason="Omorganisation")
+    for unit in (unit_a, unit_b):
+        unit_services.unit_set_archived(actor=coordinator, unit=unit, archived=True)
+    with pytest.raises(services.RolloutError, match="arkiverad"):
+        services.rollout_accept(actor=coordinator, rollout=requested)
+    with pytest.raises(services.RolloutError, match="arkiverad"):
+        services.rollout_resume(actor=coordinator, rollout=paused)
+    requested.refresh_from_db()
+    paused.refresh_from_db()
+    assert (requested.status, paused.status) == (RolloutStatus.REQUESTED, RolloutStatus.PAUSED)
