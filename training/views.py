@@ -115,11 +115,13 @@ def _web_course_page(request: HttpRequest, pk: int, refused: str) -> HttpRespons
                 REPORTS_PER_PAGE,
             ).get_page(request.GET.get("page")),
             "completed": completed,
-            "percent": round(share * 100),
+            # Rounded down, so that the page never shows the threshold before it is reached.
+            "percent": min(completed * 100 // unit.headcount, 100) if unit.headcount else 0,
             "threshold": threshold,
             "may_complete": in_progress
             and can_write
-            and (is_coordinator or share * 100 >= threshold),
+            # As the service and the dashboard compare: share * 100 can fall just short.
+            and (is_coordinator or share >= threshold / 100),
             "is_coordinator": is_coordinator,
         },
     )

@@ -117,6 +117,43 @@ def test_manager_may_close_step_1_only_at_the_threshold(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("threshold", "headcount", "completed", "shown", "may_close"),
+    [
+        (57, 100, 57, "57 %", True),  # 57 / 100 * 100 is 56.99999999999999 in floating point
+        (29, 100, 29, "29 %", True),
+        (80, 1000, 799, "79 %", False),  # not "80 %" when 80 % is not reached
+        (80, 1000, 800, "80 %", True),
+    ],
+)
+def test_the_page_and_the_service_agree_on_the_threshold(
+    client: Client,
+    manager_a: User,
+    unit_a: Unit,
+    rollout: Rollout,
+    threshold: int,
+    headcount: int,
+    completed: int,
+    shown: str,
+    may_close: bool,
+) -> None:
+    from training import services
+
+    unit_a.municipality.web_course_threshold_percent = threshold
+    unit_a.municipality.save()
+    unit_a.headcount = headcount
+    unit_a.save()
+    client.force_login(manager_a)
+    url = reverse("training:web_course", args=[unit_a.pk])
+    assert client.post(url, report(completed_count=str(completed))).status_code == 302
+    page = client.get(url).content.decode()
+    assert f"av {headcount} anställda har gått kursen ({shown})." in page
+    assert ("Markera steg 1 som klart" in page) is may_close
+    rollout.refresh_from_db()
+    assert services.may_complete(rollout=rollout, is_coordinator=False) is may_close
+
+
+@pytest.mark.django_db
 def test_coordinator_may_close_step_1_at_any_time(
     client: Client, coordinator: User, unit_a: Unit, rollout: Rollout
 ) -> None:
