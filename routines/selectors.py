@@ -24,8 +24,9 @@ def routine_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
             "coordinator_approved": status == RoutineStatus.REVIEW
             and coordinator_version == current,
             "approved": status == RoutineStatus.APPROVED,
-            # In the verksamhetsplan and known to the staff: the routine is implemented.
-            "implemented": status == RoutineStatus.IMPLEMENTED,
+            # In the verksamhetsplan and known to the staff: the routine is implemented, and
+            # stays so while a revision is written (the implemented version is still in force).
+            "implemented": implemented_on is not None,
             "implemented_on": implemented_on,
         }
         for (

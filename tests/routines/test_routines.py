@@ -10,7 +10,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from rollout import services as engine
-from rollout.models import Rollout, Step, StepState, StepStatus, TimelineEvent
+from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus, TimelineEvent
 from routines import pdf, services
 from routines.models import ReferenceEntry, Routine, RoutineStatus
 from routines.text import diff, render
@@ -368,3 +368,53 @@ def test_versions_are_listed_a_page_at_a_time_each_with_its_comparison(
     second = client.get(url, {"page": 2})
     assert [version.number for version in second.context["versions"]] == [2, 1]
     assert second.content.decode().count("jämför med föregående") == 1  # version 1 has none
+
+
+@pytest.mark.django_db
+def test_a_routine_revised_after_the_round_can_be_implemented_again_and_stays_counted(
+    routine: Routine, manager_a: User, coordinator: User, rollout: Rollout
+) -> None:
+    from followup import followups
+    from followup.models import FollowUp
+    from routines.selectors import routine_facts
+
+    today = timezone.localdate()
+
+    def implement() -> bool:
+        return services.routine_implement(
+            actor=manager_a,
+            routine=routine,
+            implemented_on=today,
+            business_plan_location="VP 2027, 4.2",
+            staff_informed_on=today,
+        )
+
+    approve_both(routine, manager_a, coordinator)
+    assert implement()
+    for follow_up in FollowUp.objects.filter(rollout=rollout).order_by("offset_months"):
+        followups.record(
+            actor=coordinator,
+            follow_up=follow_up,
+            routine_in_use="partly",
+            effect=3,
+            support_needed="revise",
+        )
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.COMPLETED
+
+    services.routine_revise(actor=manager_a, routine=routine)
+    assert routine_facts([rollout])[rollout.pk]["implemented"]  # the old version is in force
+    routine.refresh_from_db()
+    services.routine_save(
+        actor=manager_a,
+        routine=routine,
+        base_version=routine.current_version,
+        sections=sections_of(routine) | {"signs": "Kortare och tydligare."},
+    )
+    routine.refresh_from_db()
+    approve_both(routine, manager_a, coordinator)
+    assert implement()
+    routine.refresh_from_db()
+    rollout.refresh_from_db()
+    assert (routine.status, routine.current_version) == (RoutineStatus.IMPLEMENTED, 2)
+    assert rollout.status == RolloutStatus.COMPLETED
