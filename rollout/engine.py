@@ -122,13 +122,19 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
         if isinstance(reported, dt.date)
         else snapshot.steps.get(Step.ROUTINES, StepSnapshot()).completed_on
     )
-    held = int(facts.get("held", 0) or 0)  # type: ignore[call-overload]
-    offsets = snapshot.followup_offsets_months
-    if held >= len(offsets):
+    # The rollout's own follow-ups, made when step 4 began: the municipality's months may have
+    # been changed since, and a follow-up that does not exist can be neither due nor held.
+    records = facts.get("records")
+    if isinstance(records, list) and records:
+        waiting = [r.offset_months for r in records if r.status != "held"]
+    else:
+        held = int(facts.get("held", 0) or 0)  # type: ignore[call-overload]
+        waiting = list(snapshot.followup_offsets_months[held:])
+    if not waiting:
         return NextAction(
             "complete_follow_up", _("Markera uppföljningen som klar"), Role.COORDINATOR, step
         )
-    months = offsets[held]
+    months = waiting[0]
     due = add_months(implemented, months) if implemented else None
     return NextAction(
         f"follow_up_{months}",

@@ -657,3 +657,32 @@ def test_a_light_board_is_kept_no_longer_than_its_full_board_may_be(
     [(key, timeout)] = stored
     assert key.startswith("board:light:")
     assert timeout == 10
+
+
+@pytest.mark.django_db
+def test_changing_the_follow_up_months_leaves_started_follow_ups_as_they_were(
+    municipality: Municipality, coordinator: User, unit_a: Unit
+) -> None:
+    implemented = TODAY - dt.timedelta(days=120)
+    with time_machine.travel(at(implemented), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(rollout, coordinator, implemented)  # follow-ups at 6 and 12 months
+    municipality.followup_offsets_months = [3, 6, 12]
+    municipality.save()
+    row = rows_by_name(municipality)[unit_a.name]
+    assert row.action is not None
+    assert (row.action.code, row.status) == ("follow_up_6", "on_track")  # no 3-month one is late
+
+    with time_machine.travel(at(TODAY), tick=False):
+        followups.record(
+            actor=coordinator,
+            follow_up=FollowUp.objects.get(rollout=rollout, offset_months=6),
+            routine_in_use="yes",
+            effect=4,
+            support_needed="none",
+        )
+    municipality.followup_offsets_months = [6]
+    municipality.save()
+    row = rows_by_name(municipality)[unit_a.name]
+    assert row.action is not None
+    assert row.action.code == "follow_up_12"  # not "complete": the 12-month one is still open
