@@ -24,8 +24,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rollout import engine, steps
-from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, Step, StepState, StepStatus
-from rollout.selectors import StateRow, snapshot_of
+from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
+from rollout.selectors import StateRow, shown_round, snapshot_of
 from units import freshness
 from units.models import Municipality, Unit, UnitKind
 
@@ -162,14 +162,16 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
         .select_related("sector")
         .only("id", "name", "kind", "headcount", "sector__name", "municipality_id")
     }
-    current: dict[int, Rollout] = {}
+    rounds: dict[int, list[Rollout]] = {}
     for candidate in Rollout.objects.filter(
         unit__municipality=municipality, unit__is_active=True
     ).order_by("unit_id", "-round"):
-        held = current.get(candidate.unit_id)
-        # The open round if there is one, else the latest.
-        if held is None or (candidate.status in OPEN_STATUSES and held.status not in OPEN_STATUSES):
-            current[candidate.unit_id] = candidate
+        rounds.setdefault(candidate.unit_id, []).append(candidate)
+    current: dict[int, Rollout] = {}
+    for unit_id, of_unit in rounds.items():
+        shown = shown_round(of_unit)
+        assert shown is not None
+        current[unit_id] = shown
     for open_or_latest in current.values():
         unit = units[open_or_latest.unit_id]
         unit.municipality = municipality

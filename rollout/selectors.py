@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from rollout import engine, steps
-from rollout.models import OPEN_STATUSES, Rollout, StepState, TimelineEvent
+from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, StepState, TimelineEvent
 from units.models import Municipality, Unit
 
 TIMELINE_LENGTH = 30
@@ -69,12 +69,23 @@ class Workspace:
     timeline_total: int
 
 
+def shown_round(rounds: Sequence[Rollout]) -> Rollout | None:
+    """The round a unit is shown by, from its rounds newest first: the open one; else the latest
+    that was not declined (a request for a new round that was declined must not hide the round
+    the unit completed); else the latest."""
+    return (
+        next((r for r in rounds if r.status in OPEN_STATUSES), None)
+        or next((r for r in rounds if r.status != RolloutStatus.DECLINED), None)
+        or (rounds[0] if rounds else None)
+    )
+
+
 def workspace(*, unit: Unit) -> Workspace:
     """Everything the unit page shows about the rollout, in a fixed number of queries."""
     rounds = list(
         Rollout.objects.filter(unit=unit).select_related("unit__municipality").order_by("-round")
     )
-    current = next((r for r in rounds if r.status in OPEN_STATUSES), rounds[0] if rounds else None)
+    current = shown_round(rounds)
     states = (
         list(StepState.objects.filter(rollout=current).select_related("completed_by"))
         if current

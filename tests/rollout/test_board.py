@@ -686,3 +686,32 @@ def test_changing_the_follow_up_months_leaves_started_follow_ups_as_they_were(
     row = rows_by_name(municipality)[unit_a.name]
     assert row.action is not None
     assert row.action.code == "follow_up_12"  # not "complete": the 12-month one is still open
+
+
+@pytest.mark.django_db
+def test_a_declined_request_for_a_new_round_leaves_the_completed_round_in_view(
+    municipality: Municipality, coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    from rollout import selectors
+
+    implemented = TODAY - dt.timedelta(days=400)
+    with time_machine.travel(at(implemented), tick=False):
+        first = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(first, coordinator, implemented)
+    for follow_up in FollowUp.objects.filter(rollout=first):
+        with time_machine.travel(at(TODAY - dt.timedelta(days=10)), tick=False):
+            followups.record(
+                actor=coordinator,
+                follow_up=follow_up,
+                routine_in_use="yes",
+                effect=4,
+                support_needed="none",
+            )
+    with time_machine.travel(at(TODAY - dt.timedelta(days=5)), tick=False):
+        again = engine.rollout_request(actor=manager_a, unit=unit_a)
+        engine.rollout_decline(actor=coordinator, rollout=again, reason="Inte nu")
+    row = rows_by_name(municipality)[unit_a.name]
+    assert (row.stage, row.status, row.routine_implemented) == ("done", "done", True)
+    shown = selectors.workspace(unit=unit_a)
+    assert shown.rollout == first
+    assert shown.earlier_rounds == [again]
