@@ -1,5 +1,6 @@
 """Coordinators and superusers must set up a second factor before they do anything else."""
 
+import time
 from collections.abc import Callable
 
 from allauth.mfa.utils import is_mfa_enabled
@@ -13,6 +14,7 @@ from units.access import roles_of
 # Pages that must stay reachable while setting up MFA: allauth itself (login, logout, 2fa),
 # the language switcher, health, the accessibility statement and static files.
 _MFA_SEEN = "_mfa_seen"
+MFA_RECHECK_SECONDS = 60
 _ALWAYS_ALLOWED = ("/accounts/", "/i18n/", "/healthz/", "/tillganglighet/", "/static/")
 
 
@@ -40,13 +42,16 @@ class RequireMFAMiddleware:
 
     @staticmethod
     def _has_mfa(request: HttpRequest) -> bool:
-        # Remembered in the session once seen, so pages do not ask the database every time;
-        # forgotten when a factor is removed (forget_mfa, on allauth's signal).
-        if request.session.get(_MFA_SEEN):
+        # Remembered in the session for a minute, so pages do not ask the database every time.
+        # Forgotten at once in the session that removes a factor (forget_mfa, on allauth's
+        # signal); the person's other sessions notice within the minute.
+        now = int(time.time())
+        if now - int(request.session.get(_MFA_SEEN, 0)) < MFA_RECHECK_SECONDS:
             return True
         if is_mfa_enabled(request.user):
-            request.session[_MFA_SEEN] = True
+            request.session[_MFA_SEEN] = now
             return True
+        request.session.pop(_MFA_SEEN, None)
         return False
 
 

@@ -1,8 +1,12 @@
 """Coordinator and manager pages for units: forms, filters, archive, audit, MFA requirement."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import UnitFactory, UserFactory
 from units.models import AuditEvent, MunicipalRole, Role, Unit, UnitKind, User
@@ -257,3 +261,23 @@ def test_removing_the_second_factor_is_noticed_at_once(client: Client, coordinat
     )
     session.save()
     assert client.get(reverse("units:list"))["Location"] == reverse("mfa_activate_totp")
+
+
+@pytest.mark.django_db
+def test_the_persons_other_sessions_notice_a_removed_factor_within_a_minute(
+    client: Client, coordinator: User
+) -> None:
+    from allauth.mfa.models import Authenticator
+
+    from units.middleware import MFA_RECHECK_SECONDS
+
+    url = reverse("units:list")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.force_login(coordinator)  # another browser, still signed in
+        assert client.get(url).status_code == 200
+        Authenticator.objects.filter(user=coordinator).delete()  # removed elsewhere
+        assert client.get(url).status_code == 200  # remembered for now
+    later = start + dt.timedelta(seconds=MFA_RECHECK_SECONDS + 1)
+    with time_machine.travel(later, tick=False):
+        assert client.get(url)["Location"] == reverse("mfa_activate_totp")
