@@ -140,11 +140,18 @@ def indicator_sheets(board: board_selectors.Board) -> list[Sheet]:
     ]
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) can send
+# the sheet's contents elsewhere); unit and sector names are typed by people.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _text(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text, as Excel itself marks it
     return str(value)
 
 
@@ -171,7 +178,16 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
+    # Text stays text: no formulas or links made from strings that look like them.
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "remove_timezone": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     bold = workbook.add_format({"bold": True})
     date = workbook.add_format({"num_format": "yyyy-mm-dd"})
     for sheet in sheets:

