@@ -187,6 +187,16 @@ class SessionForm(forms.Form):
             leader=data["leader"], starts_at=starts, ends_at=ends, exclude=self.exclude_session
         )
         for clash in clashes:
+            if clash.rollout.unit.municipality_id != self.unit.municipality_id:
+                # A leader who works for several municipalities: say that they are busy, not
+                # where, which would show another municipality's units and calendar.
+                self.warnings.append(
+                    str(
+                        _("%(leader)s har ett annat åtagande vid den tiden.")
+                        % {"leader": data["leader"].email}
+                    )
+                )
+                continue
             self.warnings.append(
                 str(
                     _("%(leader)s har redan ett tillfälle då: %(unit)s %(start)s.")

@@ -281,6 +281,39 @@ def test_overlap_warns_and_books_after_confirmation(
 
 
 @pytest.mark.django_db
+def test_a_clash_in_another_municipality_says_busy_but_not_where(
+    client: Client, coordinator: User, unit_a: Unit, unit_x: Unit, rollout: Rollout
+) -> None:
+    from tests.factories import make_coordinator
+    from units.models import MunicipalRole, Role
+
+    shared = make_coordinator(unit_a.municipality, email="delad@example.se")
+    MunicipalRole.objects.create(
+        user=shared, municipality=unit_x.municipality, role=Role.COORDINATOR
+    )
+    elsewhere = engine.rollout_start(actor=shared, unit=unit_x)
+    engine.step_complete(actor=shared, rollout=elsewhere, step=Step.WEB_COURSE)
+    when = in_days(4)
+    services.session_book(
+        actor=shared,
+        rollout=elsewhere,
+        starts_at=when,
+        duration_minutes=60,
+        place="",
+        video_url="https://video.example.se/x",
+        themes=[],
+        expected_participants=5,
+        leader=shared,
+    )
+    client.force_login(coordinator)
+    url = reverse("training:session_book", args=[unit_a.pk])
+    page = client.post(url, booking(when, leader=shared.pk)).content.decode()
+    assert "delad@example.se har ett annat åtagande vid den tiden." in page
+    assert unit_x.name not in page
+    assert TrainingSession.objects.filter(rollout=rollout).count() == 0
+
+
+@pytest.mark.django_db
 def test_held_session_then_step_2_done_and_routines_next(
     client: Client, coordinator: User, unit_a: Unit, rollout: Rollout
 ) -> None:
