@@ -72,12 +72,12 @@ def _web_course_page(request: HttpRequest, pk: int, refused: str) -> HttpRespons
     unit = access.get_unit_for_user(request.user, pk)
     can_write = access.can_write_unit(request.user, unit)
     is_coordinator = access.is_coordinator_of(request.user, unit.municipality_id)
-    rollout = (
-        rollout_selectors.open_rollout(unit=unit)
-        or Rollout.objects.filter(unit=unit)
-        .select_related("unit__municipality")
-        .order_by("-round")
-        .first()
+    rollout = rollout_selectors.shown_round(
+        list(
+            Rollout.objects.filter(unit=unit)
+            .select_related("unit__municipality")
+            .order_by("-round")
+        )
     )
     state = (
         StepState.objects.filter(rollout=rollout, step=Step.WEB_COURSE).first() if rollout else None

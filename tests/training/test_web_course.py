@@ -242,3 +242,19 @@ def test_a_single_page_of_reports_has_no_page_links(
     assert html.count("<tr><td>") == 1
     assert "Sida 1 av" not in html
     assert "de senaste först" not in html
+
+
+@pytest.mark.django_db
+def test_after_a_declined_new_round_the_page_shows_the_round_the_unit_did(
+    client: Client, coordinator: User, manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    client.force_login(manager_a)
+    url = reverse("training:web_course", args=[unit_a.pk])
+    client.post(url, report(completed_count="16"))
+    engine.step_complete(actor=coordinator, rollout=rollout, step=1)
+    Rollout.objects.filter(pk=rollout.pk).update(status="completed")  # the round ended
+    again = engine.rollout_request(actor=manager_a, unit=unit_a)
+    engine.rollout_decline(actor=coordinator, rollout=again, reason="Inte nu")
+    page = client.get(url).content.decode()
+    assert "16 av 20 anställda har gått kursen (80 %)." in page
+    assert page.count("<tr><td>") == 1
