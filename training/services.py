@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jarfalla import sql
 from rollout import services as engine
-from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
+from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, Step, StepState, StepStatus
 from training import ical
 from training.models import (
     CalendarFeed,
@@ -334,6 +334,9 @@ def session_reschedule(
     session = _locked_session(session)
     if session.status == SessionStatus.HELD:
         raise engine.RolloutError(_("Tillfället är redan genomfört."))
+    if session.rollout.status not in OPEN_STATUSES:
+        # A session left booked in a round that has ended can be cancelled, not moved.
+        raise engine.RolloutError(_("Införandet är avslutat. Ställ in tillfället i stället."))
     before = timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")
     session.sequence += 1
     _apply(

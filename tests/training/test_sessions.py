@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from jarfalla import ical
 from rollout import services as engine
-from rollout.models import Rollout, Step, StepState, StepStatus
+from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
 from tests.factories import UnitFactory
 from training import services
 from training.models import SessionStatus, Theme, TrainingSession
@@ -311,6 +311,38 @@ def test_a_clash_in_another_municipality_says_busy_but_not_where(
     assert "delad@example.se har ett annat åtagande vid den tiden." in page
     assert unit_x.name not in page
     assert TrainingSession.objects.filter(rollout=rollout).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_session_left_in_an_ended_round_can_be_cancelled_not_moved(
+    coordinator: User, manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    session = services.session_book(
+        actor=coordinator,
+        rollout=rollout,
+        starts_at=in_days(3),
+        duration_minutes=60,
+        place="Aulan",
+        video_url="",
+        themes=[],
+        expected_participants=5,
+        leader=coordinator,
+    )
+    Rollout.objects.filter(pk=rollout.pk).update(status=RolloutStatus.COMPLETED)
+    with pytest.raises(engine.RolloutError, match="Ställ in tillfället i stället"):
+        services.session_reschedule(
+            actor=coordinator,
+            session=session,
+            starts_at=in_days(5),
+            duration_minutes=60,
+            place="Aulan",
+            video_url="",
+            themes=[],
+            expected_participants=5,
+            leader=coordinator,
+        )
+    cancelled = services.session_cancel(actor=coordinator, session=session, reason="Avslutat")
+    assert cancelled.status == SessionStatus.CANCELLED
 
 
 @pytest.mark.django_db
