@@ -227,6 +227,8 @@ class MunicipalityForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("name", "model_name"):
+            self.fields[name].validators.append(validate_no_personal_data)
         self.initial["followup_offsets_months"] = ", ".join(
             str(months) for months in self.instance.followup_offsets_months
         )

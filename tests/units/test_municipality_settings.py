@@ -51,6 +51,25 @@ def test_bad_followup_offsets_are_explained(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("field", ["name", "model_name"])
+def test_the_names_refuse_personal_data(
+    client: Client, coordinator: User, municipality: Municipality, field: str
+) -> None:
+    client.force_login(coordinator)
+    data = {
+        "name": municipality.name,
+        "model_name": "Järfällamodellen",
+        "followup_offsets_months": "6, 12",
+        "web_course_threshold_percent": "80",
+    } | {field: "Modellen för 811218-9876"}
+    response = client.post(reverse("units:settings", args=[municipality.pk]), data)
+    assert response.status_code == 200
+    assert "personnummer" in response.content.decode()
+    municipality.refresh_from_db()
+    assert "811218-9876" not in (municipality.name + municipality.model_name)
+
+
+@pytest.mark.django_db
 def test_sectors_can_be_added_and_retired(
     client: Client, coordinator: User, municipality: Municipality
 ) -> None:
