@@ -27,8 +27,12 @@ def _event(follow_up: FollowUp) -> ical.CalendarEvent:
         updated_at=timezone.now(),
         starts_at=follow_up.starts_at,
         ends_at=follow_up.starts_at + MEETING_LENGTH,
-        summary=f"Uppföljning {follow_up.offset_months} månader: {unit.name}",
-        description=f"Muntlig uppföljning av rutinen mot hedersrelaterat våld och förtryck ({unit.municipality.model_name}).",
+        summary=_("Uppföljning %(months)s månader: %(unit)s")
+        % {"months": follow_up.offset_months, "unit": unit.name},
+        description=_(
+            "Muntlig uppföljning av rutinen mot hedersrelaterat våld och förtryck (%(model)s)."
+        )
+        % {"model": unit.municipality.model_name},
         organizer_name=follow_up.booked_by.get_full_name() or follow_up.booked_by.email,
         organizer_email=follow_up.booked_by.email,
         location=follow_up.place,

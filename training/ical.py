@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable, Sequence
 
+from django.utils.translation import gettext as _
+
 from jarfalla import ical
 from training.models import SessionStatus, TrainingSession
 
@@ -9,11 +11,14 @@ from training.models import SessionStatus, TrainingSession
 def session_event(session: TrainingSession) -> ical.CalendarEvent:
     unit = session.rollout.unit
     themes = ", ".join(theme.name for theme in session.themes.all())
-    description = [f"Riktad utbildning för {unit.name} ({unit.municipality.model_name})."]
+    description = [
+        _("Riktad utbildning för %(unit)s (%(model)s).")
+        % {"unit": unit.name, "model": unit.municipality.model_name}
+    ]
     if themes:
-        description.append(f"Teman: {themes}.")
+        description.append(_("Teman: %(themes)s.") % {"themes": themes})
     if session.video_url:
-        description.append(f"Videolänk: {session.video_url}")
+        description.append(_("Videolänk: %(url)s") % {"url": session.video_url})
     leader = session.leader
     return ical.CalendarEvent(
         uid=str(session.uid),
@@ -21,7 +26,7 @@ def session_event(session: TrainingSession) -> ical.CalendarEvent:
         updated_at=session.updated_at,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
-        summary=f"Riktad utbildning: {unit.name}",
+        summary=_("Riktad utbildning: %(unit)s") % {"unit": unit.name},
         description=" ".join(description),
         organizer_name=leader.get_full_name() or leader.email,
         organizer_email=leader.email,

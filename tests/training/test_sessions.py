@@ -455,3 +455,31 @@ def test_private_feed_lists_sessions_and_can_be_revoked(
     old = feed.token
     client.post(reverse("training:calendar_feed_settings"))
     assert anonymous.get(reverse("training:calendar_feed", args=[old])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_calendar_entries_are_written_in_the_active_language(
+    coordinator: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    from django.utils import translation
+
+    from training import ical as training_ical
+
+    session = services.session_book(
+        actor=coordinator,
+        rollout=rollout,
+        starts_at=in_days(3),
+        duration_minutes=60,
+        place="",
+        video_url="https://video.example.se/x",
+        themes=[],
+        expected_participants=5,
+        leader=coordinator,
+    )
+    swedish = training_ical.session_event(session)
+    assert swedish.summary == f"Riktad utbildning: {unit_a.name}"
+    assert "Videolänk: https://video.example.se/x" in swedish.description
+    with translation.override("en"):
+        english = training_ical.session_event(session)
+    assert english.summary == f"Targeted training: {unit_a.name}"
+    assert "Video link: https://video.example.se/x" in english.description
