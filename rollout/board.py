@@ -582,11 +582,12 @@ def cached_board(*, municipality: Municipality, light: bool = False) -> Board:
             full = board(municipality=municipality)
             cache.set(full_key, full, CACHE_SECONDS)
         found = full.light() if light else full
-        # Kept no longer than the full Board it comes from may be: together at most
-        # CACHE_SECONDS old, whichever of the two was built first.
-        left = CACHE_SECONDS - (timezone.now() - full.built_at).total_seconds()
-        if light and left >= 1:
-            cache.set(key, found, int(left))
+        if light:
+            # Kept no longer than the full Board it comes from may be: together at most
+            # CACHE_SECONDS old, whichever of the two was built first.
+            left = CACHE_SECONDS - (timezone.now() - full.built_at).total_seconds()
+            if left >= 1:
+                cache.set(key, found, int(left))
     if not light:
         with _recent_lock:  # threaded servers (gunicorn gthread) share the process's dict
             _recent[key] = found

@@ -270,15 +270,17 @@ def step_start_early(*, actor: User, rollout: Rollout, step: int, reason: str) -
 def step_complete(*, actor: User, rollout: Rollout, step: int) -> bool:
     """Mark a step done and start the next; after step 4 the rollout is complete.
 
-    Returns False (and changes nothing) when the step was already done, so that a repeated POST
-    is harmless. Raises RolloutError when the step is not under way: steps run in order, and
-    only the coordinator's early start (with a reason) lets a later one begin first."""
+    Returns False (and changes nothing) when the step was already done, whatever the rollout's
+    status: a repeated POST is harmless, and so is a routine revised and implemented again after
+    the round. Raises RolloutError when the rollout is not active, or the step not under way:
+    steps run in order, and only the coordinator's early start (with a reason) lets a later one
+    begin first."""
     rollout = _locked(rollout)
-    if rollout.status != RolloutStatus.ACTIVE:
-        raise RolloutError(_("Införandet är inte aktivt."))
     state = _state(rollout, step)
     if state.status == StepStatus.DONE:
         return False
+    if rollout.status != RolloutStatus.ACTIVE:
+        raise RolloutError(_("Införandet är inte aktivt."))
     if state.status != StepStatus.IN_PROGRESS:
         raise RolloutError(_("Steget är inte påbörjat. Föregående steg måste bli klart först."))
     now = timezone.now()

@@ -313,13 +313,8 @@ def routine_implement(
     routine.full_clean()
     routine.save()
     _event(routine, "routine.implemented", actor, version=routine.current_version)
-    # A revision implemented later (in step 4, or after the round is complete) closes no step.
-    if (
-        StepState.objects.filter(rollout=routine.rollout, step=Step.ROUTINES)
-        .exclude(status=StepStatus.DONE)
-        .exists()
-    ):
-        engine.step_complete(actor=actor, rollout=routine.rollout, step=Step.ROUTINES)
+    # A revision implemented later (in step 4, or after the round) finds step 3 done already.
+    engine.step_complete(actor=actor, rollout=routine.rollout, step=Step.ROUTINES)
     return True
 
 

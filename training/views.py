@@ -98,7 +98,6 @@ def _web_course_page(request: HttpRequest, pk: int, refused: str) -> HttpRespons
         messages.error(request, _("Steg 1 är inte pågående, så ingen rapport kan lämnas."))
         return redirect("training:web_course", pk=unit.pk)
     threshold = unit.municipality.web_course_threshold_percent
-    share = selectors.share(completed, unit.headcount)
     return render(
         request,
         "training/web_course.html",
@@ -118,10 +117,11 @@ def _web_course_page(request: HttpRequest, pk: int, refused: str) -> HttpRespons
             # Rounded down, so that the page never shows the threshold before it is reached.
             "percent": min(completed * 100 // unit.headcount, 100) if unit.headcount else 0,
             "threshold": threshold,
-            "may_complete": in_progress
+            "may_complete": rollout is not None
+            and in_progress
             and can_write
-            # As the service and the dashboard compare: share * 100 can fall just short.
-            and (is_coordinator or share >= threshold / 100),
+            # The service's own rule, so that the button shows exactly when closing is allowed.
+            and services.may_complete(rollout=rollout, is_coordinator=is_coordinator),
             "is_coordinator": is_coordinator,
         },
     )

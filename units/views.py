@@ -226,9 +226,11 @@ def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpRespo
     form = InviteForm(request.POST or None, roles=MUNICIPAL_ROLE_CHOICES)
     if request.method == "POST" and form.is_valid():
         email, role = form.cleaned_data["email"], form.cleaned_data["role"]
-        held = MunicipalRole.objects.filter(
-            municipality=municipality, user__email__iexact=email
-        ).values_list("role", flat=True)
+        held = set(
+            MunicipalRole.objects.filter(
+                municipality=municipality, user__email__iexact=email
+            ).values_list("role", flat=True)
+        )
         if role in held:
             form.add_error("email", _("Personen har redan den rollen i kommunen."))
         elif Role.COORDINATOR in held:

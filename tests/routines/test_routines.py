@@ -34,6 +34,18 @@ def sections_of(routine: Routine) -> dict[str, str]:
     return dict(routine.versions.get(number=routine.current_version).sections)
 
 
+def implement(routine: Routine, manager: User, where: str = "VP 2027, 4.2") -> bool:
+    """The manager writes the approved routine into the business plan today."""
+    today = timezone.localdate()
+    return services.routine_implement(
+        actor=manager,
+        routine=routine,
+        implemented_on=today,
+        business_plan_location=where,
+        staff_informed_on=today,
+    )
+
+
 def approve_both(routine: Routine, manager: User, coordinator: User) -> None:
     services.routine_send_for_review(actor=manager, routine=routine)
     services.routine_approve(
@@ -124,23 +136,10 @@ def test_both_must_approve_the_current_version(
 def test_implementation_needs_approval_and_completes_step_3(
     routine: Routine, manager_a: User, coordinator: User, rollout: Rollout
 ) -> None:
-    today = timezone.localdate()
     with pytest.raises(engine.RolloutError, match="godkänd av både"):
-        services.routine_implement(
-            actor=manager_a,
-            routine=routine,
-            implemented_on=today,
-            business_plan_location="VP 2027, 4.2",
-            staff_informed_on=today,
-        )
+        implement(routine, manager_a)
     approve_both(routine, manager_a, coordinator)
-    assert services.routine_implement(
-        actor=manager_a,
-        routine=routine,
-        implemented_on=today,
-        business_plan_location="VP 2027, 4.2",
-        staff_informed_on=today,
-    )
+    assert implement(routine, manager_a)
     assert StepState.objects.get(rollout=rollout, step=Step.ROUTINES).status == StepStatus.DONE
     assert (
         StepState.objects.get(rollout=rollout, step=Step.FOLLOW_UP).status == StepStatus.IN_PROGRESS
@@ -316,14 +315,7 @@ def test_a_new_round_writes_a_new_routine(
     rollout: Rollout,
 ) -> None:
     approve_both(routine, manager_a, coordinator)
-    today = timezone.localdate()
-    services.routine_implement(
-        actor=manager_a,
-        routine=routine,
-        implemented_on=today,
-        business_plan_location="VP",
-        staff_informed_on=today,
-    )
+    implement(routine, manager_a, "VP")
     engine.step_complete(actor=coordinator, rollout=rollout, step=Step.FOLLOW_UP)
     second = engine.rollout_start(actor=coordinator, unit=unit_a)
     for step in (Step.WEB_COURSE, Step.TRAINING):
@@ -378,19 +370,8 @@ def test_a_routine_revised_after_the_round_can_be_implemented_again_and_stays_co
     from followup.models import FollowUp
     from routines.selectors import routine_facts
 
-    today = timezone.localdate()
-
-    def implement() -> bool:
-        return services.routine_implement(
-            actor=manager_a,
-            routine=routine,
-            implemented_on=today,
-            business_plan_location="VP 2027, 4.2",
-            staff_informed_on=today,
-        )
-
     approve_both(routine, manager_a, coordinator)
-    assert implement()
+    assert implement(routine, manager_a)
     for follow_up in FollowUp.objects.filter(rollout=rollout).order_by("offset_months"):
         followups.record(
             actor=coordinator,
@@ -413,7 +394,7 @@ def test_a_routine_revised_after_the_round_can_be_implemented_again_and_stays_co
     )
     routine.refresh_from_db()
     approve_both(routine, manager_a, coordinator)
-    assert implement()
+    assert implement(routine, manager_a)
     routine.refresh_from_db()
     rollout.refresh_from_db()
     assert (routine.status, routine.current_version) == (RoutineStatus.IMPLEMENTED, 2)

@@ -48,6 +48,24 @@ def booking(when: dt.datetime, **overrides) -> dict:
     return data | overrides
 
 
+def book_session(
+    rollout: Rollout, leader: User, starts_at: dt.datetime, **overrides: object
+) -> TrainingSession:
+    """A session booked through the service by its leader, as most tests need one."""
+    values: dict = {
+        "actor": leader,
+        "rollout": rollout,
+        "starts_at": starts_at,
+        "duration_minutes": 60,
+        "place": "",
+        "video_url": "https://video.example.se/x",
+        "themes": [],
+        "expected_participants": 5,
+        "leader": leader,
+    }
+    return services.session_book(**(values | overrides))
+
+
 def parse(payload: str | bytes) -> icalendar.Calendar:
     text = payload.decode() if isinstance(payload, bytes) else payload
     for line in text.split("\r\n"):
@@ -187,16 +205,14 @@ def test_cancelling_sends_method_cancel(
     django_capture_on_commit_callbacks,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        session = services.session_book(
-            actor=coordinator,
-            rollout=rollout,
-            starts_at=in_days(5),
+        session = book_session(
+            rollout,
+            coordinator,
+            in_days(5),
             duration_minutes=90,
             place="Aulan",
             video_url="",
-            themes=[],
             expected_participants=10,
-            leader=coordinator,
         )
         services.session_cancel(actor=coordinator, session=session, reason="Sjukdom")
     cal = parse(calendar_part(mail.outbox[-1]))
@@ -257,17 +273,7 @@ def test_overlap_warns_and_books_after_confirmation(
     other = engine.rollout_start(actor=coordinator, unit=unit_b)
     engine.step_complete(actor=coordinator, rollout=other, step=Step.WEB_COURSE)
     when = in_days(4)
-    services.session_book(
-        actor=coordinator,
-        rollout=other,
-        starts_at=when + dt.timedelta(minutes=30),
-        duration_minutes=60,
-        place="",
-        video_url="https://video.example.se/x",
-        themes=[],
-        expected_participants=5,
-        leader=coordinator,
-    )
+    book_session(other, coordinator, when + dt.timedelta(minutes=30))
     client.force_login(coordinator)
     url = reverse("training:session_book", args=[unit_a.pk])
     warned = client.post(url, booking(when, leader=coordinator.pk))
@@ -294,17 +300,7 @@ def test_a_clash_in_another_municipality_says_busy_but_not_where(
     elsewhere = engine.rollout_start(actor=shared, unit=unit_x)
     engine.step_complete(actor=shared, rollout=elsewhere, step=Step.WEB_COURSE)
     when = in_days(4)
-    services.session_book(
-        actor=shared,
-        rollout=elsewhere,
-        starts_at=when,
-        duration_minutes=60,
-        place="",
-        video_url="https://video.example.se/x",
-        themes=[],
-        expected_participants=5,
-        leader=shared,
-    )
+    book_session(elsewhere, shared, when)
     client.force_login(coordinator)
     url = reverse("training:session_book", args=[unit_a.pk])
     page = client.post(url, booking(when, leader=shared.pk)).content.decode()
@@ -317,17 +313,7 @@ def test_a_clash_in_another_municipality_says_busy_but_not_where(
 def test_a_session_left_in_an_ended_round_can_be_cancelled_not_moved(
     coordinator: User, manager_a: User, unit_a: Unit, rollout: Rollout
 ) -> None:
-    session = services.session_book(
-        actor=coordinator,
-        rollout=rollout,
-        starts_at=in_days(3),
-        duration_minutes=60,
-        place="Aulan",
-        video_url="",
-        themes=[],
-        expected_participants=5,
-        leader=coordinator,
-    )
+    session = book_session(rollout, coordinator, in_days(3), place="Aulan", video_url="")
     Rollout.objects.filter(pk=rollout.pk).update(status=RolloutStatus.COMPLETED)
     with pytest.raises(engine.RolloutError, match="Ställ in tillfället i stället"):
         services.session_reschedule(
@@ -349,16 +335,14 @@ def test_a_session_left_in_an_ended_round_can_be_cancelled_not_moved(
 def test_held_session_then_step_2_done_and_routines_next(
     client: Client, coordinator: User, unit_a: Unit, rollout: Rollout
 ) -> None:
-    session = services.session_book(
-        actor=coordinator,
-        rollout=rollout,
-        starts_at=in_days(1),
+    session = book_session(
+        rollout,
+        coordinator,
+        in_days(1),
         duration_minutes=120,
         place="Aulan",
         video_url="",
-        themes=[],
         expected_participants=18,
-        leader=coordinator,
     )
     client.force_login(coordinator)
     early = client.post(reverse("training:targeted_complete", args=[unit_a.pk]), follow=True)
@@ -406,16 +390,13 @@ def test_weekly_list_has_a_fixed_number_of_queries(
             start = dt.datetime.combine(
                 monday + dt.timedelta(days=index % 5), dt.time(9 + index % 6), tzinfo=STOCKHOLM
             )
-            services.session_book(
-                actor=coordinator,
-                rollout=rollout,
-                starts_at=start,
-                duration_minutes=60,
+            book_session(
+                rollout,
+                coordinator,
+                start,
                 place="A",
                 video_url="",
                 themes=list(Theme.objects.filter(municipality=municipality)[:2]),
-                expected_participants=5,
-                leader=coordinator,
             )
 
     services.themes_ensure_defaults(municipality=municipality)
@@ -433,17 +414,7 @@ def test_weekly_list_has_a_fixed_number_of_queries(
 def test_private_feed_lists_sessions_and_can_be_revoked(
     client: Client, coordinator: User, unit_a: Unit, rollout: Rollout
 ) -> None:
-    services.session_book(
-        actor=coordinator,
-        rollout=rollout,
-        starts_at=in_days(2),
-        duration_minutes=60,
-        place="Aulan",
-        video_url="",
-        themes=[],
-        expected_participants=5,
-        leader=coordinator,
-    )
+    book_session(rollout, coordinator, in_days(2), place="Aulan", video_url="")
     client.force_login(coordinator)
     client.post(reverse("training:calendar_feed_settings"))
     feed = coordinator.calendar_feed
@@ -465,17 +436,7 @@ def test_calendar_entries_are_written_in_the_active_language(
 
     from training import ical as training_ical
 
-    session = services.session_book(
-        actor=coordinator,
-        rollout=rollout,
-        starts_at=in_days(3),
-        duration_minutes=60,
-        place="",
-        video_url="https://video.example.se/x",
-        themes=[],
-        expected_participants=5,
-        leader=coordinator,
-    )
+    session = book_session(rollout, coordinator, in_days(3))
     swedish = training_ical.session_event(session)
     assert swedish.summary == f"Riktad utbildning: {unit_a.name}"
     assert "Videolänk: https://video.example.se/x" in swedish.description
