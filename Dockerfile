@@ -23,7 +23,7 @@ RUN SECRET_KEY=build-only-$(python -c 'import secrets; print(secrets.token_urlsa
  && SECRET_KEY=build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(60))') \
     python manage.py collectstatic --no-input -v0 \
  && useradd --system --uid 10001 --home /app app \
- && mkdir -p /app/var && chown -R app /app/var
+ && mkdir -p /app/var/media /app/var/celery && chown -R app /app/var
 
 USER app
 EXPOSE 8000

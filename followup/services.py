@@ -299,16 +299,19 @@ def _open(mailer: BaseEmailBackend) -> None:
 
 
 def _sweep(mailer: BaseEmailBackend, limit: int, result: DispatchResult) -> None:
-    _open(mailer)
     sent: Reminder | None = None  # sent, not yet marked SENT: the next claim marks it
     reminder = None
     try:
-        for _ in range(limit):
+        for index in range(limit):
             now = timezone.now()
             reminder = _claim(now, sent, after=reminder)
             sent = None
             if reminder is None:
                 break
+            if index == 0:
+                # Opened only when there is something to send: the file backend (the embedded
+                # default) writes a new, empty file into var/mail/ for every session it opens.
+                _open(mailer)
             try:
                 _send(reminder, mailer)
             except Exception as error:  # any failure is recorded on the row, never lost

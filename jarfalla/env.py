@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+# URLs that name no server: a local file, or e-mail printed to the console (EMAIL_URL=console://).
+HOSTLESS_SCHEMES = frozenset({"sqlite", "file", "console"})
 
 
 class ConfigError(SystemExit):
@@ -72,6 +74,24 @@ def integer(name: str, default: int, *, environ: Mapping[str, str] | None = None
         _fail(name, f"expected a whole number, got {value!r}")
 
 
+def choice(
+    name: str,
+    default: str,
+    *,
+    choices: tuple[str, ...],
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """One of ``choices``, compared without regard to case; returned as spelled in ``choices``."""
+    value = get(name, environ=environ)
+    if value is None or value.strip() == "":
+        return default
+    by_upper = {option.upper(): option for option in choices}
+    chosen = by_upper.get(value.strip().upper())
+    if chosen is None:
+        _fail(name, f"must be one of {', '.join(choices)}, got {value!r}")
+    return chosen
+
+
 def listing(
     name: str, default: list[str], *, environ: Mapping[str, str] | None = None
 ) -> list[str]:
@@ -88,14 +108,14 @@ def url(
     schemes: tuple[str, ...],
     environ: Mapping[str, str] | None = None,
 ) -> str | None:
-    """A URL whose scheme must be one of ``schemes`` (and which must name a host unless file-like)."""
+    """A URL whose scheme must be one of ``schemes`` and which names a host (see HOSTLESS_SCHEMES)."""
     value = get(name, default, environ=environ)
     if value is None or value == "":
         return None
     parts = urlsplit(value)
     if parts.scheme not in schemes:
         _fail(name, f"scheme must be one of {', '.join(schemes)}, got {value.split(':', 1)[0]!r}")
-    if parts.scheme not in {"sqlite", "file"} and not parts.hostname:
+    if parts.scheme not in HOSTLESS_SCHEMES and not parts.hostname:
         _fail(name, "has no host name")
     try:
         parts.port  # noqa: B018 - raises ValueError for a malformed port

@@ -10,6 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 HEARTBEAT_KEY = "health:worker-heartbeat"
+# Seconds to wait for a database connection (Docker's health check gives up after 5).
+DATABASE_TIMEOUT = 2.0
 
 
 def record_worker_heartbeat() -> dt.datetime:
@@ -20,9 +22,18 @@ def record_worker_heartbeat() -> dt.datetime:
 
 def check_database() -> dict[str, Any]:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        pool = getattr(connection, "pool", None)  # PostgreSQL with Django's connection pool
+        if pool is not None and connection.connection is None:
+            # A request waits up to the pool's timeout (10 s) for a connection; with the server
+            # down the health check must still answer within the container's 5 s. Django opens
+            # the pool on first use; so must we when this is the process's first query.
+            pool.open()
+            with pool.connection(timeout=DATABASE_TIMEOUT) as conn:
+                conn.execute("SELECT 1").fetchone()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
     except Exception as exc:  # any driver error means "down"; the type goes into the answer
         return {"ok": False, "error": type(exc).__name__}
     return {"ok": True, "vendor": connection.vendor}

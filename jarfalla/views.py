@@ -5,6 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -70,8 +71,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # No request context: the failure may lie in a context processor or the session.
-    return HttpResponseServerError(loader.get_template("500.html").render())
+    # No request context: the failure may lie in a context processor or the session. The
+    # language menu's choices and its form's token are given by hand (settings and the CSRF
+    # cookie only); without them the menu was empty.
+    context = {"LANGUAGES": settings.LANGUAGES, "csrf_token": get_token(request)}
+    return HttpResponseServerError(loader.get_template("500.html").render(context))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

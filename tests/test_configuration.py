@@ -106,6 +106,7 @@ def test_secret_may_come_from_a_file(tmp_path: Path) -> None:
         ("SITE_URL", "ftp://example.se"),
         ("SECRET_KEY", "short"),
         ("DATABASE_POOL_MAX", "ten"),
+        ("LOG_LEVEL", "loud"),
     ],
 )
 def test_malformed_variable_stops_startup_with_one_line_naming_it(
@@ -158,3 +159,31 @@ def test_env_boolean_and_listing_parse() -> None:
     assert env.listing("X", ["a"], environ={"X": " b, c ,,"}) == ["b", "c"]
     with pytest.raises(env.ConfigError, match="X: expected a whole number"):
         env.integer("X", 1, environ={"X": "1.5"})
+
+
+def test_console_email_url_from_the_readme_is_accepted(tmp_path: Path) -> None:
+    values = dump_settings(tmp_path, EMAIL_URL="console://")
+    assert values["email"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_log_level_is_read_without_regard_to_case() -> None:
+    levels = ("DEBUG", "INFO", "WARNING")
+    assert env.choice("X", "INFO", choices=levels, environ={"X": " warning "}) == "WARNING"
+    assert env.choice("X", "INFO", choices=levels, environ={}) == "INFO"
+    with pytest.raises(env.ConfigError, match="X: must be one of DEBUG, INFO, WARNING, got 'x'"):
+        env.choice("X", "INFO", choices=levels, environ={"X": "x"})
+
+
+def test_beat_schedule_folder_exists_with_the_redis_broker(tmp_path: Path) -> None:
+    """Beat keeps its schedule in var/celery/ (docker-compose's beat too); shelve cannot create
+    the folder, and with Redis as the broker nothing else did."""
+    result = run_manage(
+        tmp_path,
+        "shell",
+        "-c",
+        "import os; from django.conf import settings as s; "
+        "print(s.CELERY_BROKER_URL, os.path.isdir(os.path.dirname(s.CELERY_BEAT_SCHEDULE_FILENAME)))",
+        REDIS_URL="redis://cache.example:6379/1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["redis://cache.example:6379/1", "True"]

@@ -71,3 +71,55 @@ def test_dockerfile_serves_with_gunicorn_and_builds_assets() -> None:
     assert "collectstatic" in dockerfile
     assert '"gunicorn", "jarfalla.wsgi:application"' in dockerfile
     assert "USER app" in dockerfile
+
+
+def test_local_data_and_secrets_stay_out_of_the_image() -> None:
+    """`COPY . .` takes the whole clone: without these the image holds the embedded install's
+    database, sent e-mail and secret key, the production secrets and the host's venv."""
+    ignored = {
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {"var", "secrets", ".venv", ".git"} <= ignored
+
+
+def test_static_files_come_from_the_image_not_a_volume() -> None:
+    """collectstatic runs at build time into VAR_DIR/staticfiles; a volume over it would keep
+    the first image's files (and manifest) through every upgrade."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    var_dir = re.search(r"VAR_DIR=(\S+)", dockerfile)
+    assert var_dir is not None
+    static_root = f"{var_dir.group(1)}/staticfiles"
+    for name in ("web", "worker", "beat", "migrate"):
+        for volume in SERVICES[name].get("volumes", []):
+            target = volume.split(":")[1].rstrip("/")
+            assert not f"{static_root}/".startswith(f"{target}/"), (name, volume)
+    # Web serves the PDFs the worker renders: both see the same media folder.
+    media = f"{var_dir.group(1)}/media"
+    assert f"app-var:{media}" in SERVICES["web"]["volumes"]
+    assert f"app-var:{media}" in SERVICES["worker"]["volumes"]
+    # The mount point exists in the image and belongs to the app's user, or it could not write.
+    assert f"mkdir -p {media}" in dockerfile
+
+
+def test_beat_schedule_file_is_the_one_settings_name(settings) -> None:
+    command = SERVICES["beat"]["command"]
+    schedule = command[command.index("--schedule") + 1]
+    in_var = Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).relative_to(settings.VAR_DIR)
+    assert schedule == f"/app/var/{in_var}"
+    assert f"test -f {schedule}" in " ".join(SERVICES["beat"]["healthcheck"]["test"])
+
+
+def test_readme_documents_exactly_the_variables_the_settings_read() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("| variable | meaning | default |", 1)[1].split("\n\n", 1)[0]
+    documented = {
+        name
+        for row in table.splitlines()[1:]
+        for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])
+    }
+    read = {name for name in settings_variables() if not name.endswith("_FILE")}
+    assert documented - read == set(), "documented but never read"
+    # Internal switches: `make bench` only, and the tests' static files storage.
+    assert read - documented == {"BENCH", "STATICFILES_STORAGE"}, "read but not documented"
