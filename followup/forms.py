@@ -2,6 +2,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -69,6 +70,9 @@ class RecordForm(forms.ModelForm):
             self.fields[name].required = True
             self.fields[name].widget.attrs["min"] = 1 if name == "effect" else 0
         self.fields["effect"].widget.attrs["max"] = 5
+        # The model's range, checked here: the service's full_clean would otherwise fail with a
+        # server error instead of a message next to the field.
+        self.fields["effect"].validators.extend([MinValueValidator(1), MaxValueValidator(5)])
         for name in ("effect_text", "lessons"):
             self.fields[name].validators.append(validate_no_personal_data)
             self.fields[name].help_text = PRIVACY_HELP_TEXT

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
@@ -194,6 +195,9 @@ class SectorForm(forms.ModelForm):
         labels = {"name": _("Ny sektor")}
 
     def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any) -> None:
+        # Shown on the same page as the municipality's own form, which also has a "name": its
+        # own ids keep the labels and the error summary's links pointing at the right input.
+        kwargs.setdefault("auto_id", "id_sector_%s")
         super().__init__(*args, **kwargs)
         self.municipality = municipality
         self.fields["name"].validators.append(validate_no_personal_data)
@@ -229,6 +233,11 @@ class MunicipalityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("name", "model_name"):
             self.fields[name].validators.append(validate_no_personal_data)
+        # The model's range, here too: _post_clean is skipped, and the service's full_clean
+        # would otherwise fail with a server error instead of a message next to the field.
+        threshold = self.fields["web_course_threshold_percent"]
+        threshold.validators.extend([MinValueValidator(1), MaxValueValidator(100)])
+        threshold.widget.attrs.update(min=1, max=100)
         self.initial["followup_offsets_months"] = ", ".join(
             str(months) for months in self.instance.followup_offsets_months
         )

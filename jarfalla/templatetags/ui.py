@@ -19,6 +19,28 @@ def is_choice_list(field: BoundField) -> bool:
     return isinstance(field.field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple))
 
 
+@register.filter
+def described_by(field: BoundField) -> str:
+    """The ids of the field's help text and error message, for aria-describedby."""
+    ids = []
+    if field.help_text:
+        ids.append(f"{field.auto_id}_helptext")
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+    return " ".join(ids)
+
+
+@register.filter
+def error_target(field: BoundField) -> str:
+    """The id that the error summary links to. For a group of radio buttons or checkboxes it is
+    the first one, so that following the link puts the keyboard focus inside the group; an empty
+    group falls back to its fieldset, which carries the field's id."""
+    if is_choice_list(field):
+        for choice in field.subwidgets:
+            return str(choice.id_for_label)
+    return str(field.id_for_label or field.auto_id)
+
+
 @register.simple_tag
 def widget(field: BoundField) -> SafeString:
     """Render the widget with Bootstrap's class; Django adds aria-describedby/aria-invalid."""
@@ -32,12 +54,8 @@ def widget(field: BoundField) -> SafeString:
     if field.errors:
         css += " is-invalid"
     attrs: dict[str, str | bool] = {"class": f"{w.attrs.get('class', '')} {css}".strip()}
-    described_by = []
-    if field.help_text:
-        described_by.append(f"{field.auto_id}_helptext")
     if field.errors:
-        described_by.append(f"{field.auto_id}_error")
         attrs["aria-invalid"] = "true"
-    if described_by:
-        attrs["aria-describedby"] = " ".join(described_by)
+    if ids := described_by(field):
+        attrs["aria-describedby"] = ids
     return field.as_widget(attrs=attrs)

@@ -483,3 +483,38 @@ def test_a_routine_sent_for_review_again_is_not_escalated_with_its_first_nudge(
         routines.routine_send_for_review(actor=coordinator, routine=routine)
     assert not escalated(again)  # a new round: a nudge first, not an escalation
     assert escalated(again + dt.timedelta(days=8))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("effect", "message"),
+    [
+        ("9", "Kontrollera att detta värde är mindre än eller lika med 5."),
+        ("0", "Kontrollera att detta värde är större än eller lika med 1."),
+    ],
+)
+def test_an_effect_out_of_range_is_explained_not_a_server_error(
+    client, coordinator: User, manager_a: User, unit_a: Unit, effect: str, message: str
+) -> None:
+    from django.urls import reverse
+
+    rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+    implement(rollout, manager_a, coordinator, timezone.localdate())
+    six = FollowUp.objects.get(rollout=rollout, offset_months=6)
+    client.force_login(coordinator)
+    data = {
+        "routine_in_use": "yes",
+        "times_used": "1",
+        "consultations": "0",
+        "reports_of_concern": "0",
+        "support_needed": "none",
+        "effect": effect,
+        "lessons": "Rutinen behöver en kortare checklista.",
+    }
+    response = client.post(reverse("followup:record", args=[unit_a.pk, six.pk]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'<div class="invalid-feedback d-block" id="id_effect_error">{message}</div>' in html
+    assert "Rutinen behöver en kortare checklista." in html
+    six.refresh_from_db()
+    assert six.status == FollowUpStatus.PLANNED

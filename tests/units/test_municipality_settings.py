@@ -87,3 +87,33 @@ def test_sectors_can_be_added_and_retired(
     # A retired sector is not offered for new units.
     form = client.get(reverse("units:create", args=[municipality.pk])).content.decode()
     assert f'<option value="{sector.pk}"' not in form
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("threshold", "message"),
+    [
+        ("150", "Kontrollera att detta värde är mindre än eller lika med 100."),
+        ("0", "Kontrollera att detta värde är större än eller lika med 1."),
+    ],
+)
+def test_a_threshold_out_of_range_is_explained_not_a_server_error(
+    client: Client, coordinator: User, municipality: Municipality, threshold: str, message: str
+) -> None:
+    client.force_login(coordinator)
+    data = {
+        "name": municipality.name,
+        "model_name": "Järfällamodellen",
+        "followup_offsets_months": "6, 12",
+        "web_course_threshold_percent": threshold,
+    }
+    response = client.post(reverse("units:settings", args=[municipality.pk]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        f'<div class="invalid-feedback d-block" id="id_web_course_threshold_percent_error">{message}</div>'
+        in html
+    )
+    assert f'value="{threshold}"' in html
+    municipality.refresh_from_db()
+    assert municipality.web_course_threshold_percent == 80
