@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("rollout:dashboard_home")
     if roles.manager_of:
         return redirect("units:list")
-    if access.regional_municipalities(request.user).exists():
+    if access.may_compare_municipalities(request.user):
         return redirect("rollout:regional")
     return render(request, "home.html")
 

@@ -7,6 +7,7 @@ since their last summary, so the numbers are at most about a minute behind, and 
 costs one query per run. Summaries hold counts only, never anything written about a unit."""
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,10 @@ from units.models import Municipality
 
 LOCK_KEY = "regional-summaries-refresh"
 LOCK_SECONDS = 300
+CHECKED_KEY = "regional-summaries-checked"
+# The worker looks every 30 seconds: a last look longer ago than this means it has stopped (or
+# is stuck), and the page must not go on promising numbers a minute old.
+LATE_AFTER = dt.timedelta(minutes=2)
 
 
 def summary_data(board: board_selectors.Board) -> dict[str, Any]:
@@ -70,9 +75,17 @@ def refresh(*, force: bool = False) -> int:
                 },
             )
             computed += 1
+        cache.set(CHECKED_KEY, timezone.now(), timeout=None)
         return computed
     finally:
         cache.delete(LOCK_KEY)
+
+
+def checked_at() -> dt.datetime | None:
+    """When the worker last finished looking at every municipality (None: not since the cache
+    was emptied)."""
+    found = cache.get(CHECKED_KEY)
+    return found if isinstance(found, dt.datetime) else None
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,18 @@ def _sum(shares: Sequence[board_selectors.Share]) -> board_selectors.Share:
     return board_selectors.Share(sum(s.part for s in shares), sum(s.whole for s in shares))
 
 
+# Å, ä and ö are letters of their own after z, in that order; other accents count as the plain
+# letter. Neither the database's collation (C, or SQLite's binary) nor Python's code points give
+# that: both put Ängelholm before Åre.
+_AFTER_Z = str.maketrans({"å": "{", "ä": "|", "æ": "|", "ö": "}", "ø": "}"})
+
+
+def swedish_order(name: str) -> str:
+    """The sort key of a name in Swedish alphabetical order."""
+    folded = unicodedata.normalize("NFC", name).casefold().translate(_AFTER_Z)
+    return "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
+
+
 def state(*, municipalities: QuerySet[Municipality]) -> tuple[int, dt.datetime | None]:
     """How many of the municipalities have a summary, and when the newest was computed."""
     found = MunicipalitySummary.objects.filter(municipality__in=municipalities).aggregate(
@@ -126,14 +151,15 @@ def state(*, municipalities: QuerySet[Municipality]) -> tuple[int, dt.datetime |
 
 
 def lines(*, municipalities: QuerySet[Municipality]) -> tuple[list[Line], Line, int]:
-    """(a line per municipality by name, the total, how many have no summary yet): one query."""
+    """(a line per municipality in Swedish alphabetical order, the total, how many have no
+    summary yet): one query."""
     summaries = (
         MunicipalitySummary.objects.filter(municipality__in=municipalities)
         .select_related("municipality")
         .only("municipality__name", "computed_at", "data")
     )
     by_municipality = {s.municipality_id: s for s in summaries}
-    names = municipalities.order_by("name").values_list("pk", "name")
+    names = sorted(municipalities.values_list("pk", "name"), key=lambda m: (swedish_order(m[1]), m))
     result = [_line(name, pk, by_municipality.get(pk)) for pk, name in names]
     total = Line(
         name="",

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
@@ -30,7 +30,15 @@ def regional_view(request: HttpRequest) -> HttpResponse:
     # the admin changes the page at once.
     granted_ids = tuple(granted.order_by("pk").values_list("pk", flat=True))
     if not granted_ids:
-        raise PermissionDenied
+        # A regional observer whose grant is empty (not yet, or all revoked) learns why the
+        # page has nothing; everyone else is refused.
+        if not access.may_compare_municipalities(request.user):
+            raise PermissionDenied
+        return render(
+            request,
+            "rollout/regional.html",
+            {"empty": True, "superuser": access.roles_of(request.user).superuser},
+        )
     query = request.GET.get("q", "").strip()[:100]
     municipalities = granted.filter(name__icontains=query) if query else granted
     # The worker recomputes summaries (every 30 s, rollout.refresh_summaries); their number and
@@ -82,5 +90,14 @@ def _regional(
             },
         )
         cache.set(key, table, TABLE_CACHE_SECONDS)
-    # Our own template's output, kept as text in the cache.
-    return render(request, "rollout/regional.html", {"table": mark_safe(table), "query": query})  # noqa: S308
+    checked = regional.checked_at()
+    return render(
+        request,
+        "rollout/regional.html",
+        {
+            "table": mark_safe(table),  # noqa: S308 (our own template's output, kept as text)
+            "query": query,
+            "checked_at": checked,
+            "late": checked is not None and timezone.now() - checked > regional.LATE_AFTER,
+        },
+    )

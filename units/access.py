@@ -18,6 +18,7 @@ from units.models import (
     Invitation,
     Municipality,
     MunicipalRole,
+    RegionalObserver,
     Role,
     Sector,
     Unit,
@@ -69,6 +70,15 @@ def regional_municipalities(user: AnyUser) -> QuerySet[Municipality]:
     if user.is_superuser:
         return Municipality.objects.all()
     return Municipality.objects.filter(regional_observers__user=user)
+
+
+def may_compare_municipalities(user: AnyUser) -> bool:
+    """May open the regional view: a superuser, or a regional observer even while no
+    municipality is granted (yet, or any more), who is told so instead of being refused."""
+    if not _active(user):
+        return False
+    assert isinstance(user, User)
+    return user.is_superuser or RegionalObserver.objects.filter(user=user).exists()
 
 
 def _readable_municipality(user: AnyUser, pk: int) -> "Roles":

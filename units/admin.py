@@ -2,6 +2,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
+from django.db.models import Manager, Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -34,17 +36,36 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
+def _value(obj: Model | None, field: str) -> Any:
+    value = getattr(obj, field, None) if obj is not None else None
+    return value.all() if isinstance(value, Manager) else value
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """Changes made in the admin go into the same audit trail as changes made in the app."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # The form has already written the new values into obj; the row as it was says what
+        # they replaced (many-to-many choices are saved only after this, so they still read old).
+        before = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
         super().save_model(request, obj, form, change)
-        changes = {field: (None, form.cleaned_data.get(field)) for field in form.changed_data}
+        changes = {
+            field: (_value(before, field), form.cleaned_data.get(field))
+            for field in form.changed_data
+        }
         self._audit(request, obj, "changed" if change else "created", changes)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         self._audit(request, obj, "deleted", {})
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        # The list's "delete selected" action: audited (and the municipality's numbers
+        # refreshed, units.freshness) one by one, as the delete button does.
+        with transaction.atomic():
+            for obj in queryset:
+                self._audit(request, obj, "deleted", {})
+            super().delete_queryset(request, queryset)
 
     def _audit(self, request: HttpRequest, obj: Any, verb: str, changes: dict[str, Any]) -> None:
         unit = obj if isinstance(obj, Unit) else getattr(obj, "unit", None)
@@ -116,6 +137,20 @@ class RegionalObserverAdmin(AuditedAdmin):
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     filter_horizontal = ("municipalities",)
+
+    # Who may compare which municipalities is for superusers alone, not for staff who were
+    # given the model's permissions.
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser
 
 
 @admin.register(UnitManager)
