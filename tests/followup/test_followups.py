@@ -502,15 +502,7 @@ def test_an_effect_out_of_range_is_explained_not_a_server_error(
     implement(rollout, manager_a, coordinator, timezone.localdate())
     six = FollowUp.objects.get(rollout=rollout, offset_months=6)
     client.force_login(coordinator)
-    data = {
-        "routine_in_use": "yes",
-        "times_used": "1",
-        "consultations": "0",
-        "reports_of_concern": "0",
-        "support_needed": "none",
-        "effect": effect,
-        "lessons": "Rutinen behöver en kortare checklista.",
-    }
+    data = {**RECORD_ANSWERS, "effect": effect, "lessons": "Rutinen behöver en kortare checklista."}
     response = client.post(reverse("followup:record", args=[unit_a.pk, six.pk]), data)
     html = response.content.decode()
     assert response.status_code == 200
