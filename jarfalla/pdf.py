@@ -6,23 +6,36 @@ the URL fetcher refuses every URL, so no remote image and no file:// path can re
 The PDFs are tagged (PDF/UA-1) so that screen readers can read them."""
 
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 
-def _refuse(url: str, *args: object, **kwargs: object) -> NoReturn:
-    raise ValueError(f"external resources are not allowed in PDFs: {url[:80]}")
+def _refusing_fetcher() -> Any:
+    # Imported here: WeasyPrint loads Pango and fonts, which only the worker needs.
+    from weasyprint.urls import URLFetcher
+
+    class RefuseAll(URLFetcher):  # type: ignore[misc]
+        # A subclass, not a plain function: WeasyPrint 70 reads the fetcher's attributes when a
+        # fetch fails, and a function made every refused URL crash the whole render.
+        def fetch(self, url: str, headers: object = None) -> NoReturn:
+            raise ValueError(f"external resources are not allowed in PDFs: {url[:80]}")
+
+    return RefuseAll()
 
 
 def render_pdf(html: str, *, stylesheets: list[Path]) -> bytes:
-    # Imported here: WeasyPrint loads Pango and fonts, which only the worker needs.
     from weasyprint import CSS, HTML
 
-    document = HTML(string=html, url_fetcher=_refuse, base_url="about:blank")
+    refuse = _refusing_fetcher()
+    document = HTML(string=html, url_fetcher=refuse, base_url="about:blank")
     pdf = document.write_pdf(
-        stylesheets=[CSS(string=path.read_text(encoding="utf-8")) for path in stylesheets],
+        # The stylesheets get the refusing fetcher too: without it an @import or url() in them
+        # would be fetched by WeasyPrint's default fetcher, from any host.
+        stylesheets=[
+            CSS(string=path.read_text(encoding="utf-8"), url_fetcher=refuse) for path in stylesheets
+        ],
         pdf_tags=True,
         pdf_variant="pdf/ua-1",
     )

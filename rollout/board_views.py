@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET
 
 from rollout import board as selectors
@@ -155,7 +155,8 @@ def _unit_table(request: HttpRequest, pk: int) -> HttpResponse:
 def _download(content: bytes, fmt: str, name: str, municipality: Municipality) -> HttpResponse:
     filename = f"{name}-{municipality.slug}-{timezone.localdate():%Y-%m-%d}.{fmt}"
     response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Django's header quotes the name and adds filename* (RFC 5987) when it is not plain ASCII.
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 

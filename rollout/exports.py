@@ -78,6 +78,10 @@ def unit_table(
                 _("Ja") if row.routine_implemented else _("Nej"),
             ]
         )
+    if pseudonymise:
+        # In the table's order (by name) the pseudonyms would follow the public list of unit
+        # names, and that list would tell which unit is which.
+        body.sort(key=lambda cells: str(cells[0]))
     return Sheet(_("Enheter"), header, body)
 
 
@@ -150,14 +154,18 @@ def _text(value: Cell) -> str:
         return ""
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, float):
+        # Excel with Swedish settings reads "3.5" as a date or text; "3,5" is the number.
+        return str(value).replace(".", ",")
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value  # shown as text, as Excel itself marks it
     return str(value)
 
 
 def to_csv(sheet: Sheet) -> bytes:
-    """Semicolon-separated UTF-8 with a byte order mark: what Excel with Swedish settings opens
-    correctly, and what R and pandas read with sep=";"."""
+    """Semicolon-separated UTF-8 with a byte order mark and decimal commas: what Excel with
+    Swedish settings opens correctly, what R's read.csv2 reads, and pandas with sep=";" and
+    decimal=","."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(sheet.header)

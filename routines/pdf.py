@@ -2,8 +2,12 @@
 
 Nothing is fetched while rendering (jarfalla.pdf): the stylesheet is passed in, and the URL
 fetcher refuses every URL (no remote images, no file:// paths can reach WeasyPrint). PDFs are
-cached per version in the default storage, so a version is rendered once."""
+cached in the default storage per version and per document: the document also shows the routine's
+implementation and the municipality's reference data, which change after a version is saved, so
+the file is named after a digest of the HTML it was made from and a changed document gets a new
+render instead of the old file."""
 
+import hashlib
 from pathlib import Path
 
 from django.conf import settings
@@ -20,8 +24,18 @@ from routines.text import render
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "routine-print.css"
 
 
+def _document(version: RoutineVersion) -> tuple[str, str]:
+    """The file name the PDF of the version's current document is cached under, and its HTML."""
+    routine = Routine.objects.select_related("rollout__unit__municipality").get(
+        pk=version.routine_id
+    )
+    html = document_html(routine, version, for_pdf=True)
+    digest = hashlib.sha256(html.encode("utf-8")).hexdigest()[:16]
+    return f"routines/{version.routine_id}/version-{version.number}-{digest}.pdf", html
+
+
 def cache_name(version: RoutineVersion) -> str:
-    return f"routines/{version.routine_id}/version-{version.number}.pdf"
+    return _document(version)[0]
 
 
 def document_html(routine: Routine, version: RoutineVersion, *, for_pdf: bool = False) -> str:
@@ -56,12 +70,13 @@ def cached_pdf(version: RoutineVersion) -> bytes | None:
 
 def build_pdf(version: RoutineVersion) -> bytes:
     """Render and cache (idempotent: a second call returns the cached file)."""
-    existing = cached_pdf(version)
-    if existing is not None:
-        return existing
-    routine = Routine.objects.select_related("rollout__unit__municipality").get(
-        pk=version.routine_id
-    )
-    content = render_pdf(routine, version)
-    default_storage.save(cache_name(version), ContentFile(content))
+    name, html = _document(version)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    content = html_to_pdf(html, stylesheets=[STYLESHEET])
+    # Another worker may have stored the same document meanwhile; its file is as good as ours,
+    # and replacing it could pull it away from a download that is reading it.
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(content))
     return content

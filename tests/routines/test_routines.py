@@ -206,6 +206,37 @@ def test_pdf_contains_the_routine_with_reference_data_and_is_cached(
 
 
 @pytest.mark.django_db
+def test_the_pdf_follows_implementation_and_reference_data_changed_after_the_version(
+    routine: Routine, manager_a: User, coordinator: User, unit_a: Unit, settings, tmp_path
+) -> None:
+    """A version's document also shows the implementation and the municipality's reference
+    data; a PDF made before they changed must not be served after."""
+    settings.MEDIA_ROOT = tmp_path
+    services.references_ensure_defaults(municipality=unit_a.municipality)
+    phone = ReferenceEntry.objects.filter(municipality=unit_a.municipality, key="socialtjanst")
+    phone.update(value="08-580 000 00")
+    approve_both(routine, manager_a, coordinator)
+    version = routine.versions.get(number=routine.current_version)
+    before = pdf_text(pdf.build_pdf(version))
+    assert "08-580 000 00" in before
+    assert "VP 2027, 4.2" not in before
+
+    implement(routine, manager_a)
+    phone.update(value="08-580 111 11")
+    after = pdf_text(pdf.build_pdf(version))
+    assert "VP 2027, 4.2" in after  # Verksamhetsplan, from the implementation
+    assert f"Införd {timezone.localdate():%Y-%m-%d}" in after
+    assert "08-580 111 11" in after
+    assert "08-580 000 00" not in after
+    assert pdf_text(pdf.cached_pdf(version) or b"") == after
+
+
+def pdf_text(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+@pytest.mark.django_db
 def test_pdf_download_and_print_page(
     client: Client, routine: Routine, manager_a: User, unit_a: Unit, settings, tmp_path
 ) -> None:
