@@ -8,12 +8,14 @@ class FollowupConfig(AppConfig):
     verbose_name = _("Uppföljning")
 
     def ready(self) -> None:
+        from followup import receivers
         from followup import steps as followup_steps
         from followup.models import SupportNeed
         from followup.selectors import follow_up_facts, shared_lessons
         from rollout import steps, timeline
         from rollout.models import Step
 
+        receivers.connect()
         steps.register(
             steps.StepApp(
                 Step.FOLLOW_UP,

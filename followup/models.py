@@ -177,7 +177,15 @@ class FollowUp(models.Model):
         verbose_name_plural = _("uppföljningar")
         ordering = ("offset_months",)
         constraints = [
-            models.UniqueConstraint("rollout", "offset_months", name="one_follow_up_per_offset")
+            models.UniqueConstraint("rollout", "offset_months", name="one_follow_up_per_offset"),
+            models.CheckConstraint(
+                condition=models.Q(offset_months__gte=1, offset_months__lte=60),
+                name="follow_up_offset_1_to_60_months",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effect__isnull=True) | models.Q(effect__gte=1, effect__lte=5),
+                name="follow_up_effect_1_to_5",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup.models import DispatchRun, Reminder, ReminderStatus
-from units.models import Unit, User
+from units.models import MunicipalRole, Role, Unit, UnitManager, User
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,27 @@ def cancel(*, subject_key: str, kinds: tuple[str, ...] | None = None) -> int:
     pending = Reminder.objects.filter(subject_key=subject_key, status=ReminderStatus.PENDING)
     if kinds:
         pending = pending.filter(kind__in=kinds)
+    return pending.update(status=ReminderStatus.CANCELLED)
+
+
+def cancel_withdrawn(*, user: User) -> int:
+    """Stop the person's pending reminders that they are no longer responsible for: all of them
+    once the account is deactivated, else those about units they neither manage nor coordinate
+    (and the digest once they coordinate nowhere). A meeting notice or a reminder two days
+    before a follow-up may wait for months; the dispatcher does not look again (its claim is
+    one statement on the hot path), so a person who left would still be mailed about the unit."""
+    pending = Reminder.objects.filter(recipient=user, status=ReminderStatus.PENDING)
+    if user.is_active:
+        coordinated = MunicipalRole.objects.filter(user=user, role=Role.COORDINATOR).values(
+            "municipality_id"
+        )
+        managed = UnitManager.objects.filter(user=user).values("unit_id")
+        responsible = (
+            Q(unit_id__in=managed)
+            | Q(unit__municipality_id__in=coordinated)
+            | Q(unit__isnull=True, recipient__municipal_roles__role=Role.COORDINATOR)
+        )
+        pending = pending.exclude(pk__in=pending.filter(responsible).values("pk"))
     return pending.update(status=ReminderStatus.CANCELLED)
 
 

@@ -33,7 +33,9 @@ class Rollout(models.Model):
     """One round of a unit through the four steps. A unit can go through the model again later
     (staff turnover): each round is its own Rollout and earlier rounds stay as history."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="rollouts")
+    # A unit with history is archived, not deleted: deleting it would take its rounds, reports,
+    # routines and follow-ups with it.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="rollouts")
     round = models.PositiveSmallIntegerField(_("omgång"), default=1)
     status = models.CharField(
         _("status"), max_length=20, choices=RolloutStatus.choices, default=RolloutStatus.ACTIVE
@@ -127,12 +129,14 @@ class TimelineEvent(models.Model):
     ``kind`` names the event; ``params`` holds what the sentence needs. The text is produced at
     display time (rollout.timeline) so that it follows the reader's language."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="timeline")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="timeline")
     rollout = models.ForeignKey(
         Rollout, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
     step = models.PositiveSmallIntegerField(choices=Step.choices, null=True, blank=True)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Kept when the person's account is deleted later, so the trail still says who it was.
+    actor_email = models.EmailField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=40)
     params = models.JSONField(default=dict, blank=True)
@@ -145,6 +149,10 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+    @property
+    def actor_display(self) -> str:
+        return self.actor.email if self.actor else self.actor_email
 
 
 class Intervention(models.Model):

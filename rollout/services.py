@@ -50,6 +50,7 @@ def record_event(
         rollout_id=rollout.pk if rollout else None,
         step=step,
         actor_id=actor.pk if actor else None,
+        actor_email=actor.email if actor else "",
         at=at,
         kind=kind,
         params=params,

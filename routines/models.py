@@ -40,7 +40,7 @@ class ReferenceEntry(models.Model):
         Municipality, on_delete=models.CASCADE, related_name="reference_entries"
     )
     key = models.SlugField(_("nyckel"), max_length=60)
-    label = models.CharField(_("benämning"), max_length=120)
+    label = models.CharField(_("benämning"), max_length=120, validators=[validate_no_personal_data])
     value = models.CharField(
         _("värde"), max_length=300, blank=True, validators=[validate_no_personal_data]
     )
@@ -59,12 +59,12 @@ class RoutineTemplate(models.Model):
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="routine_templates"
     )
-    name = models.CharField(_("namn"), max_length=160)
+    name = models.CharField(_("namn"), max_length=160, validators=[validate_no_personal_data])
     for_duty_to_report = models.BooleanField(
         _("för verksamheter med anmälningsplikt"),
         help_text=_("Mallen väljs efter om enhetens personal har anmälningsplikt."),
     )
-    sections = models.JSONField(default=dict)
+    sections = models.JSONField(default=dict, validators=[validate_no_personal_data])
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -123,7 +123,7 @@ class Routine(models.Model):
 class RoutineVersion(models.Model):
     routine = models.ForeignKey(Routine, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    sections = models.JSONField(default=dict)
+    sections = models.JSONField(default=dict, validators=[validate_no_personal_data])
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -181,6 +181,16 @@ class TrainingSession(models.Model):
         verbose_name_plural = _("utbildningstillfällen")
         ordering = ("starts_at",)
         indexes = [models.Index(fields=["starts_at", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=15, duration_minutes__lte=8 * 60),
+                name="session_duration_15_to_480_minutes",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="session_rating_1_to_5",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rollout.unit} {self.starts_at:%Y-%m-%d %H:%M}"

@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -57,20 +58,44 @@ def default_followup_offsets() -> list[int]:
     return [6, 12]
 
 
+FOLLOWUP_OFFSET_MAX_MONTHS = 60
+FOLLOWUP_OFFSETS_MAX = 6
+
+
+def validate_followup_offsets(value: object) -> None:
+    """The follow-up rhythm: one to six different whole months from 1 to 60, ascending (the
+    settings form parses it that way; the admin edits the JSON directly)."""
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= FOLLOWUP_OFFSETS_MAX
+        or not all(type(months) is int for months in value)
+        or value != sorted(set(value))
+        or value[0] < 1
+        or value[-1] > FOLLOWUP_OFFSET_MAX_MONTHS
+    ):
+        raise ValidationError(
+            _("Ange mellan en och sex uppföljningar, från 1 till 60 månader."), code="range"
+        )
+
+
 class Municipality(models.Model):
     """A municipality that runs the model under its own name and rhythm."""
 
-    name = models.CharField(_("namn"), max_length=120, unique=True)
+    name = models.CharField(
+        _("namn"), max_length=120, unique=True, validators=[validate_no_personal_data]
+    )
     slug = models.SlugField(_("kortnamn"), max_length=60, unique=True)
     model_name = models.CharField(
         _("modellens namn"),
         max_length=120,
         default="Järfällamodellen",
+        validators=[validate_no_personal_data],
         help_text=_("Det namn modellen har i er kommun, t.ex. Järfällamodellen."),
     )
     followup_offsets_months = models.JSONField(
         _("uppföljning efter (månader)"),
         default=default_followup_offsets,
+        validators=[validate_followup_offsets],
         help_text=_("Månader efter att rutinen införts, t.ex. 6 och 12."),
     )
     web_course_url = models.URLField(_("länk till Webbkurs Heder"), blank=True)
@@ -89,6 +114,14 @@ class Municipality(models.Model):
         verbose_name = _("kommun")
         verbose_name_plural = _("kommuner")
         ordering = ("name",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    web_course_threshold_percent__gte=1, web_course_threshold_percent__lte=100
+                ),
+                name="municipality_threshold_percent_1_to_100",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -319,8 +352,10 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     # Kept even if the account is deleted later, so the trail stays readable.
     actor_email = models.EmailField(blank=True)
+    # The trail outlives what it is about: deleting a municipality (in the admin, audited
+    # there) must not take its own record with it.
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, null=True, related_name="audit_events"
+        Municipality, on_delete=models.SET_NULL, null=True, related_name="audit_events"
     )
     unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, related_name="+")
     action = models.CharField(max_length=40)

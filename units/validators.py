@@ -50,7 +50,8 @@ def find_personal_identity_numbers(text: str) -> list[str]:
 
 @deconstructible
 class NoPersonalData:
-    """Model/form validator: refuses text that contains a valid personnummer."""
+    """Model/form validator: refuses text that contains a valid personnummer. On a JSONField
+    it looks at every string inside (routine sections are free text kept as JSON)."""
 
     message = _(
         "Texten ser ut att innehålla ett personnummer. Uppgifter om enskilda personer får inte "
@@ -61,6 +62,12 @@ class NoPersonalData:
     def __call__(self, value: object) -> None:
         if isinstance(value, str) and find_personal_identity_numbers(value):
             raise ValidationError(self.message, code=self.code)
+        if isinstance(value, dict):
+            for item in value.values():
+                self(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                self(item)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NoPersonalData)

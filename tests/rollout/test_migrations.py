@@ -61,3 +61,68 @@ def test_the_step_1_total_is_filled_in_from_the_reports_already_made(
         )
     )
     assert totals == {rollouts[0].pk: 11, rollouts[1].pk: 12, rollouts[2].pk: 0}
+
+
+INTEGRITY_BEFORE = [
+    ("units", "0005_regional"),
+    ("rollout", "0005_web_course_completed"),
+    ("training", "0002_themes_wishes_sessions"),
+    ("followup", "0005_reminder_claim_index_pending"),
+]
+INTEGRITY_AFTER = [
+    ("units", "0007_integrity_and_retention"),
+    ("rollout", "0006_timeline_actor_email_and_protect_history"),
+    ("training", "0004_session_checks"),
+    ("followup", "0007_follow_up_checks"),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_outside_the_new_checks_are_brought_into_range_and_events_keep_their_actor(
+    executor: MigrationExecutor,
+) -> None:
+    executor.migrate(INTEGRITY_BEFORE)
+    old = executor.loader.project_state(INTEGRITY_BEFORE).apps
+    municipality = old.get_model("units", "Municipality").objects.create(
+        name="Ekby", slug="ekby", web_course_threshold_percent=0
+    )
+    sector = old.get_model("units", "Sector").objects.create(
+        municipality=municipality, name="Skola"
+    )
+    unit = old.get_model("units", "Unit").objects.create(
+        municipality=municipality, sector=sector, name="Enhet", headcount=30
+    )
+    person = old.get_model("units", "User").objects.create(email="chef@ekby.example")
+    rollout = old.get_model("rollout", "Rollout").objects.create(unit=unit, round=1)
+    event_model = old.get_model("rollout", "TimelineEvent")
+    by_person = event_model.objects.create(unit=unit, kind="rollout.started", actor=person)
+    by_system = event_model.objects.create(unit=unit, kind="rollout.checkin")
+    session = old.get_model("training", "TrainingSession").objects.create(
+        rollout=rollout,
+        starts_at=dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC),
+        duration_minutes=5,
+        rating=9,
+        expected_participants=10,
+        leader=person,
+    )
+    follow_up_model = old.get_model("followup", "FollowUp")
+    zero = follow_up_model.objects.create(rollout=rollout, offset_months=0, effect=0)
+    follow_up_model.objects.create(rollout=rollout, offset_months=1)
+    far = follow_up_model.objects.create(rollout=rollout, offset_months=75, effect=7)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(INTEGRITY_AFTER)
+    new = executor.loader.project_state(INTEGRITY_AFTER).apps
+    threshold = new.get_model("units", "Municipality").objects.get(pk=municipality.pk)
+    assert threshold.web_course_threshold_percent == 1
+    events = new.get_model("rollout", "TimelineEvent").objects
+    assert events.get(pk=by_person.pk).actor_email == "chef@ekby.example"
+    assert events.get(pk=by_system.pk).actor_email == ""
+    moved = new.get_model("training", "TrainingSession").objects.get(pk=session.pk)
+    assert (moved.duration_minutes, moved.rating) == (15, 5)
+    follow_ups = new.get_model("followup", "FollowUp").objects
+    assert sorted(
+        follow_ups.filter(rollout_id=rollout.pk).values_list("offset_months", flat=True)
+    ) == [1, 2, 60]
+    assert (follow_ups.get(pk=zero.pk).offset_months, follow_ups.get(pk=zero.pk).effect) == (2, 1)
+    assert (follow_ups.get(pk=far.pk).offset_months, follow_ups.get(pk=far.pk).effect) == (60, 5)
