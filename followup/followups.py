@@ -42,7 +42,8 @@ def _event(follow_up: FollowUp) -> ical.CalendarEvent:
 def _notify_managers(follow_up: FollowUp) -> None:
     """A meeting notice per manager through the outbox (cannot be turned off)."""
     unit = follow_up.rollout.unit
-    managers = [m.user for m in unit.managers.select_related("user")]
+    # Only people who can still sign in: a deactivated manager has lost the role.
+    managers = [m.user for m in unit.managers.select_related("user").filter(user__is_active=True)]
     attendees = [m.email for m in managers]
     method, content = ical.invitation(_event(follow_up), attendees=attendees)
     assert follow_up.starts_at is not None

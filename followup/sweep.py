@@ -5,6 +5,8 @@
 - unit managers get nudges for their own pending actions, quiet for two weeks after an
   "inget nytt" check-in; a nudge ignored for a week is escalated to the coordinators;
 - booked follow-ups get a notice two days ahead;
+- digests, nudges and escalations stop when the person turns them off on the settings page,
+  which promises that only meeting notices are always sent;
 - nothing for paused or completed rollouts or archived units."""
 
 import datetime as dt
@@ -258,6 +260,10 @@ def _nudges(today: dt.date, now: dt.datetime) -> int:
             for role in MunicipalRole.objects.filter(
                 municipality_id=unit.municipality_id, role=Role.COORDINATOR, user__is_active=True
             ).select_related("user"):
+                # An escalation is a reminder too: the settings page promises that only
+                # meeting invitations cannot be turned off.
+                if not _settings(role.user).nudges:
+                    continue
                 created += _send(
                     user=role.user,
                     kind="escalation",
@@ -289,7 +295,11 @@ def _meeting_notices(today: dt.date) -> int:
                 key=followups.notice_key(follow_up),
                 due_on=soon,
                 template="meeting_soon",
-                context={"unit": unit, "follow_up": follow_up},
+                context={
+                    "unit": unit,
+                    "follow_up": follow_up,
+                    "url": _absolute(reverse("followup:step", args=[unit.pk])),
+                },
                 unit=unit,
             )
     return created

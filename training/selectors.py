@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from rollout.models import Rollout
+from rollout.models import Rollout, RolloutStatus
 from training.models import SessionStatus, Theme, TrainingSession, WebCourseReport
 from units.models import Municipality, Unit, User
 
@@ -172,6 +172,9 @@ def digest(municipality_ids: Sequence[int], today: dt.date) -> list["DigestItem"
     start = dt.datetime.combine(monday, dt.time.min, tzinfo=timezone.get_current_timezone())
     sessions = TrainingSession.objects.filter(
         rollout__unit__municipality_id__in=municipality_ids,
+        # Like the rest of the digest: nothing for paused or completed rollouts or archived units.
+        rollout__unit__is_active=True,
+        rollout__status=RolloutStatus.ACTIVE,
         status=SessionStatus.BOOKED,
         starts_at__gte=start,
         starts_at__lt=start + dt.timedelta(days=7),

@@ -4,7 +4,8 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable
 
-from django.core.mail import EmailMultiAlternatives
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -426,25 +427,46 @@ def training_complete(*, actor: User, rollout: Rollout) -> bool:
 
 
 def session_invitation_send(*, session: TrainingSession) -> int:
-    """E-mail the unit's managers the calendar file for the session's current state."""
+    """E-mail each of the unit's managers the calendar file for the session's current state, in
+    the language each chose for e-mail."""
     session = (
         TrainingSession.objects.select_related("rollout__unit__municipality", "leader")
         .prefetch_related("themes")
         .get(pk=session.pk)
     )
     unit = session.rollout.unit
-    recipients = sorted(unit.managers.values_list("user__email", flat=True))
-    if not recipients:
+    managers = sorted(
+        (
+            membership.user
+            for membership in unit.managers.select_related("user__notification_settings").filter(
+                user__is_active=True
+            )
+        ),
+        key=lambda user: user.email,
+    )
+    attendees = [manager.email for manager in managers]
+    messages = []
+    for manager in managers:
+        # One message per manager: each reads it in their own language (the calendar file's
+        # title and description too), and nobody's language is chosen for the others.
+        prefs = getattr(manager, "notification_settings", None)
+        with translation.override(getattr(prefs, "language", "") or settings.LANGUAGE_CODE):
+            method, ics = ical.invitation(session, attendees=attendees)
+            context = {"session": session, "unit": unit, "cancelled": method == "CANCEL"}
+            subject = render_to_string("training/email/session_subject.txt", context).strip()
+            body = render_to_string("training/email/session_body.txt", context)
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=body,
+            to=[manager.email],
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+        message.attach_alternative(ics, f"text/calendar; method={method}; charset=UTF-8")
+        message.attach("inbjudan.ics", ics, "application/ics")
+        messages.append(message)
+    if not messages:
         return 0
-    method, ics = ical.invitation(session, attendees=recipients)
-    context = {"session": session, "unit": unit, "cancelled": method == "CANCEL"}
-    with translation.override("sv"):
-        subject = render_to_string("training/email/session_subject.txt", context).strip()
-        body = render_to_string("training/email/session_body.txt", context)
-    message = EmailMultiAlternatives(subject=subject, body=body, to=recipients)
-    message.attach_alternative(ics, f"text/calendar; method={method}; charset=UTF-8")
-    message.attach("inbjudan.ics", ics, "application/ics")
-    return message.send()
+    return mailers.default.send_messages(messages) or 0
 
 
 @transaction.atomic

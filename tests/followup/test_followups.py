@@ -2,6 +2,7 @@
 nudges, escalation, quiet periods, and reminders that stop when the work is done."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -510,3 +511,128 @@ def test_an_effect_out_of_range_is_explained_not_a_server_error(
     assert "Rutinen behöver en kortare checklista." in html
     six.refresh_from_db()
     assert six.status == FollowUpStatus.PLANNED
+
+
+def _links(message) -> list[str]:
+    return re.findall(r"https?://\S+", message.body)
+
+
+@pytest.mark.django_db
+def test_reminder_subjects_are_plain_text_and_bodies_name_the_unit_and_open_for_the_recipient(
+    client, coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    unit_a.name = "Barn & unga <Öst>"
+    unit_a.save()
+    start = at(dt.date(2026, 10, 1))
+    with time_machine.travel(start, tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+    [nudge] = [m for m in run_at(start + dt.timedelta(days=15)) if m.to == [manager_a.email]]
+    [escalation] = [m for m in run_at(start + dt.timedelta(days=23)) if m.to == [coordinator.email]]
+    assert nudge.subject == "Påminnelse: Barn & unga <Öst>"  # not "Barn &amp; unga &lt;Öst&gt;"
+    assert "Det här väntar på dig för Barn & unga <Öst>:" in nudge.body
+    assert "Barn &amp; unga &lt;Öst&gt;" in nudge.alternatives[0][0]  # escaped in the HTML only
+    assert escalation.subject == "Obesvarad påminnelse: Barn & unga <Öst>"
+    assert "Stäng av påminnelser: http://127.0.0.1:8000/konto/aviseringar/" in escalation.body
+
+    with time_machine.travel(at(dt.date(2026, 11, 1)), tick=False):
+        implement(rollout, manager_a, coordinator, dt.date(2026, 11, 1))
+        followups.book(
+            actor=coordinator,
+            follow_up=FollowUp.objects.get(rollout=rollout, offset_months=6),
+            starts_at=at(dt.date(2027, 4, 10), 13),
+            mode="meeting",
+            place="Rum 3",
+        )
+    sent = run_at(at(dt.date(2027, 4, 8)))  # with the calendar invitation, sent at booking
+    [notice] = [m for m in sent if m.to == [manager_a.email] and "Inbjudan" not in m.subject]
+    assert notice.subject == "Uppföljning 2027-04-10 13:00: Barn & unga <Öst>"
+    assert "Enhet: Barn & unga <Öst>" in notice.body
+    assert f"http://127.0.0.1:8000/units/{unit_a.pk}/uppfoljning/" in _links(notice)
+
+    # Every link goes to this site and opens for the person it was sent to.
+    for message, recipient in ((nudge, manager_a), (escalation, coordinator), (notice, manager_a)):
+        client.force_login(recipient)
+        for link in _links(message):
+            assert link.startswith("http://127.0.0.1:8000/")
+            response = client.get(link.removeprefix("http://127.0.0.1:8000"))
+            assert response.status_code == 200, (message.subject, link)
+
+
+@pytest.mark.django_db
+def test_turning_reminders_off_through_the_unsubscribe_link_stops_escalations(
+    client, coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    start = at(dt.date(2026, 10, 1))
+    with time_machine.travel(start, tick=False):
+        engine.rollout_start(actor=coordinator, unit=unit_a)
+    run_at(start + dt.timedelta(days=15))
+    [escalation] = [m for m in run_at(start + dt.timedelta(days=23)) if m.to == [coordinator.email]]
+    link = escalation.extra_headers["List-Unsubscribe"]
+    assert link == "<http://127.0.0.1:8000/konto/aviseringar/>"
+    path = link.strip("<>").removeprefix("http://127.0.0.1:8000")
+
+    assert client.get(path).url.startswith("/accounts/login/?next=/konto/aviseringar/")
+    client.force_login(coordinator)
+    assert client.get(path).status_code == 200
+    response = client.post(path, {"digest": "daily", "language": "sv"})  # the box unticked
+    assert response.status_code == 302
+    assert NotificationSettings.objects.get(user=coordinator).nudges is False
+
+    Reminder.objects.filter(kind="escalation").delete()  # as if this were the next round
+    assert [m for m in run_at(start + dt.timedelta(days=24)) if m.to == [coordinator.email]] == []
+    # Someone who kept the setting still hears about it.
+    Reminder.objects.filter(kind="escalation").delete()
+    NotificationSettings.objects.filter(user=coordinator).update(nudges=True)
+    assert len(run_at(start + dt.timedelta(days=25))) == 1
+
+
+@pytest.mark.django_db
+def test_the_digest_leaves_out_training_sessions_of_paused_rollouts(
+    coordinator: User, unit_a: Unit, unit_b: Unit
+) -> None:
+    from training import services as training
+
+    monday = dt.date(2026, 11, 23)
+    with time_machine.travel(at(monday), tick=False):
+        for unit in (unit_a, unit_b):
+            rollout = engine.rollout_start(actor=coordinator, unit=unit)
+            engine.step_complete(actor=coordinator, rollout=rollout, step=Step.WEB_COURSE)
+            training.session_book(
+                actor=coordinator,
+                rollout=rollout,
+                starts_at=at(monday + dt.timedelta(days=3), 13),
+                duration_minutes=90,
+                place="Aulan",
+                video_url="",
+                themes=[],
+                expected_participants=10,
+                leader=coordinator,
+            )
+        engine.rollout_pause(actor=coordinator, rollout=rollout, reason="Omorganisation")
+    [digest] = [m for m in run_at(at(monday + dt.timedelta(days=1))) if m.to == [coordinator.email]]
+    assert f"2026-11-26 13:00 {unit_a.name}" in digest.body
+    assert unit_b.name not in digest.body  # paused
+
+
+@pytest.mark.django_db
+def test_a_booked_follow_up_is_not_sent_to_a_deactivated_manager(
+    coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    from tests.factories import make_manager
+
+    gone = make_manager(unit_a, email="slutat@example.se", is_active=False)
+    with time_machine.travel(at(dt.date(2026, 3, 2)), tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(rollout, manager_a, coordinator, dt.date(2026, 3, 2))
+        followups.book(
+            actor=coordinator,
+            follow_up=FollowUp.objects.get(rollout=rollout, offset_months=6),
+            starts_at=at(dt.date(2026, 8, 20), 13),
+            mode="meeting",
+            place="Rum 3",
+        )
+    invited = Reminder.objects.filter(kind="meeting").values_list("recipient", flat=True)
+    assert list(invited) == [manager_a.pk]
+    calendar = Reminder.objects.get(kind="meeting").ics.replace("\r\n ", "").replace("\n ", "")
+    assert f"mailto:{manager_a.email}" in calendar
+    assert f"mailto:{gone.email}" not in calendar

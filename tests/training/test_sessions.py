@@ -444,3 +444,39 @@ def test_calendar_entries_are_written_in_the_active_language(
         english = training_ical.session_event(session)
     assert english.summary == f"Targeted training: {unit_a.name}"
     assert "Video link: https://video.example.se/x" in english.description
+
+
+@pytest.mark.django_db
+def test_each_manager_gets_the_invitation_alone_in_their_own_language(
+    coordinator: User, manager_a: User, unit_a: Unit, rollout: Rollout
+) -> None:
+    from followup.models import NotificationSettings
+    from tests.factories import make_manager
+
+    unit_a.name = "Barn & unga"
+    unit_a.save()
+    NotificationSettings.objects.create(user=manager_a, language="en")
+    swedish = make_manager(unit_a, email="chef.a2@example.se")
+    make_manager(unit_a, email="slutat@example.se", is_active=False)
+    session = services.session_book(
+        actor=coordinator,
+        rollout=rollout,
+        starts_at=in_days(10),
+        duration_minutes=90,
+        place="Aulan",
+        video_url="",
+        themes=[],
+        expected_participants=10,
+        leader=coordinator,
+    )
+    mail.outbox.clear()
+    assert services.session_invitation_send(session=session) == 2
+    by_recipient = {tuple(m.to): m for m in mail.outbox}
+    assert set(by_recipient) == {(manager_a.email,), (swedish.email,)}  # nobody who left
+    english, svenska = by_recipient[(manager_a.email,)], by_recipient[(swedish.email,)]
+    assert english.subject == "Invitation: targeted training for Barn & unga"
+    assert svenska.subject == "Inbjudan: riktad utbildning för Barn & unga"
+    assert str(parse(calendar_part(english)).walk("VEVENT")[0]["SUMMARY"]) == (
+        "Targeted training: Barn & unga"
+    )
+    assert all(m.extra_headers["Auto-Submitted"] == "auto-generated" for m in mail.outbox)

@@ -306,3 +306,22 @@ def test_an_accepted_invitation_cannot_be_revoked_and_says_so(
     invitation.refresh_from_db()
     assert invitation.revoked_at is None
     assert UnitManager.objects.filter(unit=unit_a, user__email="ny@example.se").exists()
+
+
+@pytest.mark.django_db
+def test_the_invitation_subject_is_plain_text(
+    coordinator: User, unit_a: Unit, django_capture_on_commit_callbacks
+) -> None:
+    unit_a.municipality.model_name = "Heder & trygghet"
+    unit_a.municipality.save()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invitation_create(
+            actor=coordinator,
+            email="ny@example.se",
+            municipality=unit_a.municipality,
+            role=Role.MANAGER,
+            unit=unit_a,
+        )
+    [message] = mail.outbox
+    assert message.subject == "Inbjudan till Heder & trygghet"  # not "Heder &amp; trygghet"
