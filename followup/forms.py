@@ -90,3 +90,10 @@ class NotificationSettingsForm(forms.ModelForm):
             "digest": forms.RadioSelect,
             "language": forms.RadioSelect(choices=[("sv", "Svenska"), ("en", "English")]),
         }
+
+    def __init__(self, *args: Any, coordinator: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not coordinator:
+            # Only coordinators get the digest (followup.sweep); asking anyone else how often
+            # they want it leaves them wondering what they will be sent. Their choice is kept.
+            del self.fields["digest"]

@@ -101,12 +101,15 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     instance = NotificationSettings.objects.filter(user=user).first() or NotificationSettings(
         user=user
     )
-    form = NotificationSettingsForm(request.POST or None, instance=instance)
+    roles = access.roles_of(user)
+    form = NotificationSettingsForm(
+        request.POST or None, instance=instance, coordinator=roles.is_coordinator
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Dina aviseringsinställningar är sparade."))
         return redirect("followup:settings")
-    return render(request, "followup/settings.html", {"form": form, "roles": access.roles_of(user)})
+    return render(request, "followup/settings.html", {"form": form, "roles": roles})
 
 
 @require_GET

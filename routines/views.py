@@ -290,6 +290,14 @@ def revise(request: HttpRequest, pk: int) -> HttpResponse:
         services.routine_revise(actor=_user(request), routine=current)
     except RolloutError as error:
         messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _(
+                "Rutinen är öppen för en ny version. Spara ändringarna och skicka den för "
+                "granskning: både enhetschef och samordnare godkänner den igen."
+            ),
+        )
     return redirect("routines:edit", pk=unit.pk)
 
 

@@ -170,8 +170,9 @@ def test_web_course_report_radio_groups(
 
 
 @pytest.mark.django_db
-def test_notification_settings_radio_groups(client: Client, manager_a: User) -> None:
-    client.force_login(manager_a)
+def test_notification_settings_radio_groups(client: Client, coordinator: User) -> None:
+    # The digest is a coordinator's choice only (managers are not asked).
+    client.force_login(coordinator)
     response = client.post(reverse("followup:settings"), {"digest": "ibland"})
     page = assert_errors_are_tied_to_their_inputs(response.content.decode())
     assert "#id_digest_0" in [link.attrs["href"] for link in page.summary_links()]

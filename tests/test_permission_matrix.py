@@ -978,7 +978,9 @@ def own_settings_saved(world: World, target: str, persona: str) -> bool:
     if user is None or not saved:
         assert not saved, f"settings saved for {persona}: {saved}"
         return False
-    assert saved == [(user.pk, "weekly", False, "en")], f"{persona} saved {saved}"
+    # Only coordinators (and superusers) are asked about the digest; anyone else keeps the default.
+    digest = "weekly" if persona in ("coordinator", "other_coordinator", "superuser") else "daily"
+    assert saved == [(user.pk, digest, False, "en")], f"{persona} saved {saved}"
     return True
 
 

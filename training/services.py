@@ -144,6 +144,12 @@ def web_course_complete(*, actor: User, rollout: Rollout, is_coordinator: bool) 
     # The total as it is now, not as it was when the caller read the rollout.
     rollout.refresh_from_db(fields=["web_course_completed"])
     if not may_complete(rollout=rollout, is_coordinator=is_coordinator):
+        # The coordinator may have closed the step below the threshold while the manager's
+        # page was open: done already, which is no reason to tell them about the threshold.
+        if StepState.objects.filter(
+            rollout=rollout, step=Step.WEB_COURSE, status=StepStatus.DONE
+        ).exists():
+            return False
         raise engine.RolloutError(
             _("Steg 1 kan markeras som klart när %(percent)s %% av personalen har gått kursen.")
             % {"percent": rollout.unit.municipality.web_course_threshold_percent}

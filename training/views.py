@@ -95,7 +95,10 @@ def _web_course_page(request: HttpRequest, pk: int, refused: str) -> HttpRespons
         if request.method == "POST" and form.is_valid() and refused:
             form.add_error(None, refused)
     elif request.method == "POST":
-        messages.error(request, _("Steg 1 är inte pågående, så ingen rapport kan lämnas."))
+        if rollout is not None and rollout.status == RolloutStatus.PAUSED:
+            messages.error(request, _("Införandet är pausat, så ingen rapport kan lämnas just nu."))
+        else:
+            messages.error(request, _("Steg 1 är inte pågående, så ingen rapport kan lämnas."))
         return redirect("training:web_course", pk=unit.pk)
     threshold = unit.municipality.web_course_threshold_percent
     return render(
@@ -147,6 +150,8 @@ def web_course_complete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("training:web_course", pk=unit.pk)
     if changed:
         messages.success(request, _("Steg 1 är klart. Nu väntar steg 2, den riktade utbildningen."))
+    else:
+        messages.info(request, _("Steg 1 var redan markerat som klart."))
     return redirect("units:detail", pk=unit.pk)
 
 

@@ -54,12 +54,15 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     )
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     sort = request.GET.get("sort", "name")
+    only_manager = not roles.sees_municipality
     units = selectors.unit_list(
         user=request.user,
         query=cleaned.get("q", ""),
         sector=cleaned.get("sector"),
         kind=cleaned.get("kind", ""),
-        status=cleaned.get("status") or "active",
+        # A manager has no filter to find an archived unit by, and is still its manager: it
+        # stays in their list (marked archived) instead of seeming to be gone.
+        status=cleaned.get("status") or ("all" if only_manager else "active"),
         sort=sort if sort in selectors.UNIT_SORTS else "name",
     )
     page = Paginator(units, UNITS_PER_PAGE).get_page(request.GET.get("page"))
@@ -77,7 +80,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
             "roles": roles,
-            "only_manager": not roles.sees_municipality,
+            "only_manager": only_manager,
             "create_in": _single(access.coordinated_municipalities(request.user)),
         },
     )
