@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='timelineevent',
             name='actor_email',
-            field=models.EmailField(blank=True, max_length=254),
+            field=models.EmailField(blank=True, db_default='', max_length=254),
         ),
         # The events already recorded keep the address of whoever is still there to name.
         migrations.RunSQL(
