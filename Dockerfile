@@ -4,7 +4,8 @@ FROM python:3.13-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    VAR_DIR=/app/var
+    VAR_DIR=/app/var \
+    STATIC_ROOT=/app/staticfiles
 
 # WeasyPrint needs Pango; gettext compiles the translations at build time.
 RUN apt-get update \

@@ -351,8 +351,9 @@ FORMAT_MODULE_PATH = ["jarfalla.formats"]
 # Generated files (routine PDFs); served only through views that check access, never as /media/.
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+# The image collects them outside VAR_DIR (its volume would keep the first image's files).
+STATIC_ROOT = Path(env.get("STATIC_ROOT") or VAR_DIR / "staticfiles")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

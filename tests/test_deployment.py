@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.test_configuration import run_manage
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -85,22 +87,36 @@ def test_local_data_and_secrets_stay_out_of_the_image() -> None:
 
 
 def test_static_files_come_from_the_image_not_a_volume() -> None:
-    """collectstatic runs at build time into VAR_DIR/staticfiles; a volume over it would keep
-    the first image's files (and manifest) through every upgrade."""
+    """collectstatic runs at build time into STATIC_ROOT; a volume over it would keep the first
+    image's files (and manifest) through every upgrade. The volume stays at VAR_DIR, where
+    existing installations have their generated files (media/…, whose paths the rows hold)."""
     dockerfile = (ROOT / "Dockerfile").read_text()
     var_dir = re.search(r"VAR_DIR=(\S+)", dockerfile)
+    static_root = re.search(r"STATIC_ROOT=(\S+)", dockerfile)
     assert var_dir is not None
-    static_root = f"{var_dir.group(1)}/staticfiles"
+    assert static_root is not None
     for name in ("web", "worker", "beat", "migrate"):
         for volume in SERVICES[name].get("volumes", []):
             target = volume.split(":")[1].rstrip("/")
-            assert not f"{static_root}/".startswith(f"{target}/"), (name, volume)
-    # Web serves the PDFs the worker renders: both see the same media folder.
-    media = f"{var_dir.group(1)}/media"
-    assert f"app-var:{media}" in SERVICES["web"]["volumes"]
-    assert f"app-var:{media}" in SERVICES["worker"]["volumes"]
-    # The mount point exists in the image and belongs to the app's user, or it could not write.
-    assert f"mkdir -p {media}" in dockerfile
+            assert not f"{static_root.group(1)}/".startswith(f"{target}/"), (name, volume)
+    # Web serves the PDFs the worker renders: both see the same folder, where it always was.
+    assert f"app-var:{var_dir.group(1)}" in SERVICES["web"]["volumes"]
+    assert f"app-var:{var_dir.group(1)}" in SERVICES["worker"]["volumes"]
+
+
+def test_static_root_is_read_from_the_environment(tmp_path: Path) -> None:
+    """The image sets STATIC_ROOT; settings must honour it, or collectstatic writes into the
+    volume again."""
+    target = tmp_path / "collected"
+    result = run_manage(
+        tmp_path,
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.STATIC_ROOT)",
+        STATIC_ROOT=str(target),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(target)
 
 
 def test_beat_schedule_file_is_the_one_settings_name(settings) -> None:
