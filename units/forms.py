@@ -9,7 +9,15 @@ from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
-from units.models import Municipality, PreventionLevel, Role, Sector, Unit, UnitKind
+from units.models import (
+    Municipality,
+    PreventionLevel,
+    Role,
+    Sector,
+    Unit,
+    UnitKind,
+    validate_followup_offsets,
+)
 from units.validators import validate_no_personal_data
 
 LEVEL_FIELDS = {
@@ -252,10 +260,7 @@ class MunicipalityForm(forms.ModelForm):
             raise forms.ValidationError(
                 _("Skriv hela antal månader åtskilda med komma, t.ex. 6, 12."), code="invalid"
             ) from None
-        if not months or months[0] < 1 or months[-1] > 60 or len(months) > 6:
-            raise forms.ValidationError(
-                _("Ange mellan en och sex uppföljningar, från 1 till 60 månader."), code="range"
-            )
+        validate_followup_offsets(months)  # the model's rule, also for the admin
         return months
 
     def clean_name(self) -> str:

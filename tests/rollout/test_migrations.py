@@ -84,7 +84,14 @@ def test_rows_outside_the_new_checks_are_brought_into_range_and_events_keep_thei
     executor.migrate(INTEGRITY_BEFORE)
     old = executor.loader.project_state(INTEGRITY_BEFORE).apps
     municipality = old.get_model("units", "Municipality").objects.create(
-        name="Ekby", slug="ekby", web_course_threshold_percent=0
+        name="Ekby",
+        slug="ekby",
+        web_course_threshold_percent=0,
+        # Written through the admin's JSON: follow-ups made from it would break the new check.
+        followup_offsets_months=[72, 6, 6, "12", 0],
+    )
+    empty_rhythm = old.get_model("units", "Municipality").objects.create(
+        name="Tomby", slug="tomby", followup_offsets_months={}
     )
     sector = old.get_model("units", "Sector").objects.create(
         municipality=municipality, name="Skola"
@@ -115,6 +122,9 @@ def test_rows_outside_the_new_checks_are_brought_into_range_and_events_keep_thei
     new = executor.loader.project_state(INTEGRITY_AFTER).apps
     threshold = new.get_model("units", "Municipality").objects.get(pk=municipality.pk)
     assert threshold.web_course_threshold_percent == 1
+    assert threshold.followup_offsets_months == [6]
+    rhythm = new.get_model("units", "Municipality").objects.get(pk=empty_rhythm.pk)
+    assert rhythm.followup_offsets_months == [6, 12]
     events = new.get_model("rollout", "TimelineEvent").objects
     assert events.get(pk=by_person.pk).actor_email == "chef@ekby.example"
     assert events.get(pk=by_system.pk).actor_email == ""

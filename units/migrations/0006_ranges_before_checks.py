@@ -5,6 +5,22 @@
 from django.db import migrations
 
 
+def offsets_into_range(apps, schema_editor):
+    """Follow-ups are made from the municipality's rhythm, and the database now refuses offsets
+    outside 1-60 months (followup 0007): a rhythm written through the admin's JSON is brought
+    to the settings form's rule (whole months 1-60, different, ascending, at most six), else to
+    the default 6 and 12."""
+    Municipality = apps.get_model('units', 'Municipality')
+    for municipality in Municipality.objects.all():
+        value = municipality.followup_offsets_months
+        months = sorted(
+            {m for m in value if type(m) is int and 1 <= m <= 60} if isinstance(value, list) else set()
+        )[:6] or [6, 12]
+        if months != value:
+            municipality.followup_offsets_months = months
+            municipality.save(update_fields=['followup_offsets_months'])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +28,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(offsets_into_range, migrations.RunPython.noop),
         # Rows written past the form's range (the admin had no check) are brought into it
         # before the database starts refusing them.
         migrations.RunSQL(
