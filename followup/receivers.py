@@ -1,5 +1,5 @@
-"""When a person leaves a unit or a role, or their account is deactivated, the reminders they
-were due stop. Signals rather than calls from units.services: units must not import followup
+"""When a person leaves a unit or a role (or it is lowered, or moved to another unit), or their
+account is deactivated, the reminders they were due stop. Signals rather than calls from units.services: units must not import followup
 (the dependencies point one way), and the admin removes memberships and deactivates accounts
 without going through those services."""
 
@@ -19,6 +19,14 @@ def _membership_removed(sender: type, instance: UnitManager | MunicipalRole, **k
         services.cancel_withdrawn(user=user)
 
 
+def _membership_changed(
+    sender: type, instance: UnitManager | MunicipalRole, created: bool, **kwargs: Any
+) -> None:
+    # A role lowered in place (municipal_role_set) or a membership moved in the admin: a save.
+    if not created:
+        services.cancel_withdrawn(user=instance.user)
+
+
 def _user_saved(sender: type, instance: User, created: bool, **kwargs: Any) -> None:
     if not created and not instance.is_active:
         services.cancel_withdrawn(user=instance)
@@ -27,4 +35,8 @@ def _user_saved(sender: type, instance: User, created: bool, **kwargs: Any) -> N
 def connect() -> None:
     post_delete.connect(_membership_removed, sender=UnitManager, dispatch_uid="followup.manager")
     post_delete.connect(_membership_removed, sender=MunicipalRole, dispatch_uid="followup.role")
+    post_save.connect(
+        _membership_changed, sender=UnitManager, dispatch_uid="followup.manager_saved"
+    )
+    post_save.connect(_membership_changed, sender=MunicipalRole, dispatch_uid="followup.role_saved")
     post_save.connect(_user_saved, sender=User, dispatch_uid="followup.user_saved")

@@ -20,7 +20,7 @@ from routines.models import ReferenceEntry, RoutineTemplate, RoutineVersion
 from tests.factories import MunicipalityFactory, UnitFactory, make_coordinator, make_manager
 from training.models import TrainingSession
 from units import services as unit_services
-from units.models import AuditEvent, Municipality, MunicipalRole, Unit, UnitManager, User
+from units.models import AuditEvent, Municipality, MunicipalRole, Role, Unit, UnitManager, User
 from units.validators import validate_no_personal_data
 
 pytestmark = pytest.mark.django_db
@@ -196,6 +196,29 @@ def test_a_coordinator_whose_role_is_removed_gets_no_more_reminders_or_digests(
     assert _status(escalation) == ReminderStatus.CANCELLED
     assert _status(digest) == ReminderStatus.CANCELLED
     assert _status(kept) == ReminderStatus.PENDING
+
+
+def test_a_coordinator_lowered_to_observer_gets_no_more_reminders_or_digests(
+    unit_a: Unit, coordinator: User
+) -> None:
+    leaver = make_coordinator(unit_a.municipality)
+    escalation, digest = _remind(leaver, unit_a, "escalation"), _remind(leaver, None, "digest")
+    # The role is changed in place (update_or_create): a save, not a delete.
+    unit_services.municipal_role_set(
+        actor=coordinator, municipality=unit_a.municipality, user=leaver, role=Role.OBSERVER
+    )
+    assert _status(escalation) == ReminderStatus.CANCELLED
+    assert _status(digest) == ReminderStatus.CANCELLED
+
+
+def test_a_manager_moved_to_another_unit_gets_no_more_reminders_about_the_first(
+    unit_a: Unit, unit_b: Unit, manager_a: User
+) -> None:
+    about_a = _remind(manager_a, unit_a, "a")
+    membership = UnitManager.objects.get(user=manager_a, unit=unit_a)
+    membership.unit = unit_b
+    membership.save()  # as the admin's change form does
+    assert _status(about_a) == ReminderStatus.CANCELLED
 
 
 def test_a_deactivated_account_gets_no_more_reminders(unit_a: Unit, manager_a: User) -> None:
