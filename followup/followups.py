@@ -12,6 +12,7 @@ from followup.models import FollowUp, FollowUpStatus
 from jarfalla import ical
 from rollout import services as engine
 from rollout.models import RolloutStatus, Step
+from units import selectors as unit_selectors
 from units.models import User
 
 MEETING_LENGTH = dt.timedelta(hours=1)
@@ -42,14 +43,15 @@ def _event(follow_up: FollowUp) -> ical.CalendarEvent:
 def _notify_managers(follow_up: FollowUp) -> None:
     """A meeting notice per manager through the outbox (cannot be turned off)."""
     unit = follow_up.rollout.unit
-    # Only people who can still sign in: a deactivated manager has lost the role.
-    managers = [m.user for m in unit.managers.select_related("user").filter(user__is_active=True)]
+    managers = list(
+        unit_selectors.active_managers(unit=unit).select_related("notification_settings")
+    )
     attendees = [m.email for m in managers]
     method, content = ical.invitation(_event(follow_up), attendees=attendees)
     assert follow_up.starts_at is not None
     for manager in managers:
-        language = getattr(getattr(manager, "notification_settings", None), "language", "sv")
-        with translation.override(language):
+        prefs = getattr(manager, "notification_settings", None)
+        with translation.override(unit_selectors.mail_language(prefs)):
             context = {"follow_up": follow_up, "unit": unit}
             subject = render_to_string("followup/email/booked_subject.txt", context).strip()
             body = render_to_string("followup/email/booked_body.txt", context)

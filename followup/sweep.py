@@ -36,6 +36,7 @@ from followup.selectors import failed_reminders
 from rollout import steps
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus, TimelineEvent
 from rollout.steps import DigestItem
+from units import selectors as unit_selectors
 from units.models import MunicipalRole, Role, Unit, User
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def _send(
     unit: Unit | None = None,
 ) -> bool:
     prefs = _settings(user)
-    with translation.override(prefs.language or "sv"):
+    with translation.override(unit_selectors.mail_language(prefs)):
         context = context | {"user": user, "settings_url": _absolute(reverse("followup:settings"))}
         subject = render_to_string(f"followup/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"followup/email/{template}_body.txt", context)
@@ -113,7 +114,7 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
             prefs.digest == DigestFrequency.WEEKLY and today.weekday() != 0
         ):
             continue
-        with translation.override(prefs.language or "sv"):
+        with translation.override(unit_selectors.mail_language(prefs)):
             items = steps.digest_items(ids, today)
             for rollout in (
                 Rollout.objects.filter(

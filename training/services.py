@@ -4,7 +4,6 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection, transaction
 from django.template.loader import render_to_string
@@ -24,6 +23,7 @@ from training.models import (
     WebCourseReport,
 )
 from training.selectors import share, web_course_completed
+from units import selectors as unit_selectors
 from units import services as unit_services
 from units.models import Municipality, Unit, User
 
@@ -441,14 +441,8 @@ def session_invitation_send(*, session: TrainingSession) -> int:
         .get(pk=session.pk)
     )
     unit = session.rollout.unit
-    managers = sorted(
-        (
-            membership.user
-            for membership in unit.managers.select_related("user__notification_settings").filter(
-                user__is_active=True
-            )
-        ),
-        key=lambda user: user.email,
+    managers = list(
+        unit_selectors.active_managers(unit=unit).select_related("notification_settings")
     )
     attendees = [manager.email for manager in managers]
     messages = []
@@ -456,7 +450,7 @@ def session_invitation_send(*, session: TrainingSession) -> int:
         # One message per manager: each reads it in their own language (the calendar file's
         # title and description too), and nobody's language is chosen for the others.
         prefs = getattr(manager, "notification_settings", None)
-        with translation.override(getattr(prefs, "language", "") or settings.LANGUAGE_CODE):
+        with translation.override(unit_selectors.mail_language(prefs)):
             method, ics = ical.invitation(session, attendees=attendees)
             context = {"session": session, "unit": unit, "cancelled": method == "CANCEL"}
             subject = render_to_string("training/email/session_subject.txt", context).strip()

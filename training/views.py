@@ -28,6 +28,7 @@ from training.models import (
     WebCourseReport,
 )
 from units import access
+from units import selectors as unit_selectors
 from units.models import Role, Unit, User
 
 # Earlier reports shown per page on the step 1 page, newest first: a unit reports every few weeks,
@@ -428,7 +429,8 @@ def targeted_complete(request: HttpRequest, pk: int) -> HttpResponse:
 def session_ics(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
     unit = access.get_unit_for_user(request.user, pk)
     session = _session(unit, session_pk)
-    recipients = sorted(unit.managers.values_list("user__email", flat=True))
+    # The same people as in the e-mailed invitation.
+    recipients = list(unit_selectors.active_managers(unit=unit).values_list("email", flat=True))
     _method, content = ical.invitation(session, attendees=recipients)
     response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = (

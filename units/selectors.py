@@ -1,10 +1,11 @@
 """Reads used by the views; every queryset starts from units.access."""
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from units import access
 from units.access import AnyUser
-from units.models import AuditEvent, Invitation, Municipality, MunicipalRole, Sector, Unit
+from units.models import AuditEvent, Invitation, Municipality, MunicipalRole, Sector, Unit, User
 
 UNIT_SORTS = {
     "name": ("name",),
@@ -50,6 +51,18 @@ def sectors_for_filter(*, user: AnyUser) -> QuerySet[Sector]:
 
 def unit_managers(*, unit: Unit) -> QuerySet:
     return unit.managers.select_related("user").order_by("user__email")
+
+
+def active_managers(*, unit: Unit) -> QuerySet[User]:
+    """The unit's managers who can still sign in, by e-mail: the people that invitations, notices
+    and calendar files name and reach (a deactivated account has lost the role)."""
+    return User.objects.filter(managed_units__unit=unit, is_active=True).order_by("email")
+
+
+def mail_language(prefs: object | None) -> str:
+    """The language of a person's e-mail: the one in their notification settings (the followup
+    app's, passed in; None when they have none), else the site's. An empty choice is no choice."""
+    return getattr(prefs, "language", "") or settings.LANGUAGE_CODE
 
 
 def pending_invitations(

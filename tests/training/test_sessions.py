@@ -480,3 +480,11 @@ def test_each_manager_gets_the_invitation_alone_in_their_own_language(
         "Targeted training: Barn & unga"
     )
     assert all(m.extra_headers["Auto-Submitted"] == "auto-generated" for m in mail.outbox)
+    # The calendar file downloaded from the page names the same people as the e-mailed one.
+    mailed = parse(calendar_part(svenska)).walk("VEVENT")[0].get("ATTENDEE")
+    client = Client()
+    client.force_login(coordinator)
+    response = client.get(reverse("training:session_ics", args=[unit_a.pk, session.pk]))
+    downloaded = parse(response.content).walk("VEVENT")[0].get("ATTENDEE")
+    assert sorted(map(str, downloaded)) == sorted(map(str, mailed))
+    assert not any("slutat@example.se" in str(attendee) for attendee in downloaded)
