@@ -430,3 +430,16 @@ def test_a_routine_revised_after_the_round_can_be_implemented_again_and_stays_co
     rollout.refresh_from_db()
     assert (routine.status, routine.current_version) == (RoutineStatus.IMPLEMENTED, 2)
     assert rollout.status == RolloutStatus.COMPLETED
+
+
+@pytest.mark.django_db
+def test_an_approval_by_a_deleted_account_says_so_instead_of_empty_brackets(
+    client: Client, rollout: Rollout, routine: Routine, manager_a: User, coordinator: User
+) -> None:
+    approve_both(routine, manager_a, coordinator)
+    manager_a.delete()  # the approvals and the version keep no person (SET_NULL)
+    client.force_login(coordinator)
+    html = client.get(reverse("routines:routine", args=[rollout.unit_id])).content.decode()
+    assert "godkänt (borttaget konto)" in html
+    assert "godkänt ()" not in html
+    assert f"godkänt ({coordinator.email})" in html
