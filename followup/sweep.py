@@ -69,8 +69,11 @@ def _send(
     template: str,
     context: dict[str, object],
     unit: Unit | None = None,
+    prefs: NotificationSettings | None = None,
 ) -> bool:
-    prefs = _settings(user)
+    """Schedule one reminder, written in the person's language (``prefs``: their settings when
+    the caller has already read them)."""
+    prefs = prefs or _settings(user)
     with translation.override(unit_selectors.mail_language(prefs)):
         context = context | {"user": user, "settings_url": _absolute(reverse("followup:settings"))}
         subject = render_to_string(f"followup/email/{template}_subject.txt", context).strip()
@@ -162,6 +165,7 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
                 more[item.section] += 1
         created += _send(
             user=user,
+            prefs=prefs,
             kind="digest",
             key=f"digest:{user.pk}",
             due_on=today,
@@ -236,11 +240,13 @@ def _nudges(today: dt.date, now: dt.datetime) -> int:
     created = 0
     for nudge in _pending_nudges(today, now):
         unit = nudge.rollout.unit
-        for membership in unit.managers.select_related("user").filter(user__is_active=True):
-            if not _settings(membership.user).nudges:
+        for manager in unit_selectors.active_managers(unit=unit):
+            prefs = _settings(manager)
+            if not prefs.nudges:
                 continue
             created += _send(
-                user=membership.user,
+                user=manager,
+                prefs=prefs,
                 kind="nudge",
                 key=nudge.key,
                 due_on=nudge.due_on,
@@ -263,10 +269,12 @@ def _nudges(today: dt.date, now: dt.datetime) -> int:
             ).select_related("user"):
                 # An escalation is a reminder too: the settings page promises that only
                 # meeting invitations cannot be turned off.
-                if not _settings(role.user).nudges:
+                prefs = _settings(role.user)
+                if not prefs.nudges:
                     continue
                 created += _send(
                     user=role.user,
+                    prefs=prefs,
                     kind="escalation",
                     key=nudge.key,
                     due_on=nudge.due_on,
@@ -289,9 +297,9 @@ def _meeting_notices(today: dt.date) -> int:
         rollout__unit__is_active=True,
     ).select_related("rollout__unit"):
         unit = follow_up.rollout.unit
-        for membership in unit.managers.select_related("user").filter(user__is_active=True):
+        for manager in unit_selectors.active_managers(unit=unit):
             created += _send(
-                user=membership.user,
+                user=manager,
                 kind="meeting",
                 key=followups.notice_key(follow_up),
                 due_on=soon,

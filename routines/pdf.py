@@ -56,24 +56,24 @@ def document_html(routine: Routine, version: RoutineVersion, *, for_pdf: bool = 
         )
 
 
-def render_pdf(routine: Routine, version: RoutineVersion) -> bytes:
-    return html_to_pdf(document_html(routine, version, for_pdf=True), stylesheets=[STYLESHEET])
-
-
-def cached_pdf(version: RoutineVersion) -> bytes | None:
-    name = cache_name(version)
+def read_cached(name: str) -> bytes | None:
+    """The PDF stored under ``name`` (from cache_name), or None while it is not made yet."""
     if not default_storage.exists(name):
         return None
     with default_storage.open(name, "rb") as handle:
         return handle.read()
 
 
+def cached_pdf(version: RoutineVersion) -> bytes | None:
+    return read_cached(cache_name(version))
+
+
 def build_pdf(version: RoutineVersion) -> bytes:
     """Render and cache (idempotent: a second call returns the cached file)."""
     name, html = _document(version)
-    if default_storage.exists(name):
-        with default_storage.open(name, "rb") as handle:
-            return handle.read()
+    existing = read_cached(name)
+    if existing is not None:
+        return existing
     content = html_to_pdf(html, stylesheets=[STYLESHEET])
     # Another worker may have stored the same document meanwhile; its file is as good as ours,
     # and replacing it could pull it away from a download that is reading it.

@@ -340,11 +340,13 @@ def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     version = selectors.version(
         routine=current, number=int(number) if number and number.isdigit() else None
     )
-    content = pdf.cached_pdf(version)
+    # The name depends on the document (pdf.cache_name renders its HTML): worked out once.
+    name = pdf.cache_name(version)
+    content = pdf.read_cached(name)
     if content is None:
         # Rendering takes a moment: the worker does it (in-process when tasks run eagerly).
         render_pdf.delay(version.pk)
-        content = pdf.cached_pdf(version)
+        content = pdf.read_cached(name)
     if content is None:
         return render(
             request, "routines/pdf_pending.html", {"unit": unit, "version": version}, status=202

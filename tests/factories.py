@@ -1,5 +1,6 @@
 """factory_boy factories shared by every test suite."""
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -14,6 +15,9 @@ from allauth.mfa.totp.internal.auth import (
 )
 from allauth.mfa.utils import decrypt
 
+from rollout.models import Rollout
+from training import services as training_services
+from training.models import TrainingSession
 from units import services
 from units.models import Municipality, MunicipalRole, Role, Unit, UnitKind, UnitManager, User
 
@@ -107,3 +111,21 @@ def current_totp_code(user: User) -> str:
     if time.time() % 30 > 25:
         time.sleep(30 - time.time() % 30 + 0.1)
     return format_hotp_value(hotp_value(totp_secret(user), int(time.time()) // 30))
+
+
+def book_session(
+    rollout: Rollout, leader: User, starts_at: dt.datetime, **overrides: object
+) -> TrainingSession:
+    """A session booked through the service by its leader, as most tests need one."""
+    values: dict = {
+        "actor": leader,
+        "rollout": rollout,
+        "starts_at": starts_at,
+        "duration_minutes": 60,
+        "place": "",
+        "video_url": "https://video.example.se/x",
+        "themes": [],
+        "expected_participants": 5,
+        "leader": leader,
+    }
+    return training_services.session_book(**(values | overrides))

@@ -17,6 +17,7 @@ from followup.selectors import follow_ups
 from rollout import services as engine
 from rollout.models import Rollout, RolloutStatus, Step
 from routines import services as routines
+from tests.factories import book_session
 from units.models import Unit, User
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -145,6 +146,14 @@ RECORD_ANSWERS = {
     "effect_text": "",
     "lessons": "",
     "share_lessons": False,
+}
+
+# A session of targeted training in the school's hall, as the digest tests book it.
+AULAN_BOOKING = {
+    "duration_minutes": 90,
+    "place": "Aulan",
+    "video_url": "",
+    "expected_participants": 10,
 }
 
 
@@ -332,23 +341,12 @@ def test_digest_lists_sessions_this_week_and_routines_waiting(
     coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit
 ) -> None:
     from routines.models import Routine
-    from training import services as training
 
     monday = dt.date(2026, 11, 23)
     with time_machine.travel(at(monday), tick=False):
         first = engine.rollout_start(actor=coordinator, unit=unit_a)
         engine.step_complete(actor=coordinator, rollout=first, step=Step.WEB_COURSE)
-        training.session_book(
-            actor=coordinator,
-            rollout=first,
-            starts_at=at(monday + dt.timedelta(days=3), 13),
-            duration_minutes=90,
-            place="Aulan",
-            video_url="",
-            themes=[],
-            expected_participants=10,
-            leader=coordinator,
-        )
+        book_session(first, coordinator, at(monday + dt.timedelta(days=3), 13), **AULAN_BOOKING)
         second = engine.rollout_start(actor=coordinator, unit=unit_b)
         for step in (Step.WEB_COURSE, Step.TRAINING):
             engine.step_complete(actor=coordinator, rollout=second, step=step)
@@ -590,23 +588,14 @@ def test_turning_reminders_off_through_the_unsubscribe_link_stops_escalations(
 def test_the_digest_leaves_out_training_sessions_of_paused_rollouts(
     coordinator: User, unit_a: Unit, unit_b: Unit
 ) -> None:
-    from training import services as training
 
     monday = dt.date(2026, 11, 23)
     with time_machine.travel(at(monday), tick=False):
         for unit in (unit_a, unit_b):
             rollout = engine.rollout_start(actor=coordinator, unit=unit)
             engine.step_complete(actor=coordinator, rollout=rollout, step=Step.WEB_COURSE)
-            training.session_book(
-                actor=coordinator,
-                rollout=rollout,
-                starts_at=at(monday + dt.timedelta(days=3), 13),
-                duration_minutes=90,
-                place="Aulan",
-                video_url="",
-                themes=[],
-                expected_participants=10,
-                leader=coordinator,
+            book_session(
+                rollout, coordinator, at(monday + dt.timedelta(days=3), 13), **AULAN_BOOKING
             )
         engine.rollout_pause(actor=coordinator, rollout=rollout, reason="Omorganisation")
     [digest] = [m for m in run_at(at(monday + dt.timedelta(days=1))) if m.to == [coordinator.email]]

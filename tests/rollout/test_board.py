@@ -27,7 +27,7 @@ from rollout import board, exports
 from rollout import services as engine
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
 from routines import services as routines
-from tests.factories import MunicipalityFactory, UnitFactory, make_coordinator
+from tests.factories import MunicipalityFactory, UnitFactory, book_session, make_coordinator
 from training import services as training
 from units.models import Municipality, Unit, UnitKind, User
 
@@ -227,16 +227,14 @@ def test_a_booked_session_whose_day_has_passed_makes_the_training_overdue(
     with time_machine.travel(at(booked_on), tick=False):
         rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
         engine.step_complete(actor=coordinator, rollout=rollout, step=Step.WEB_COURSE)
-        training.session_book(
-            actor=coordinator,
-            rollout=rollout,
-            starts_at=at(TODAY + dt.timedelta(days=3), 13),
+        book_session(
+            rollout,
+            coordinator,
+            at(TODAY + dt.timedelta(days=3), 13),
             duration_minutes=90,
             place="Aulan",
             video_url="",
-            themes=[],
             expected_participants=10,
-            leader=coordinator,
         )
     row = rows_by_name(municipality)[unit_a.name]
     assert row.action is not None

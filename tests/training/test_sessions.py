@@ -13,7 +13,7 @@ from django.utils import timezone
 from jarfalla import ical
 from rollout import services as engine
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
-from tests.factories import UnitFactory
+from tests.factories import UnitFactory, book_session
 from training import services
 from training.models import SessionStatus, Theme, TrainingSession
 from units.models import Unit, User
@@ -46,24 +46,6 @@ def booking(when: dt.datetime, **overrides) -> dict:
         "confirm": "",
     }
     return data | overrides
-
-
-def book_session(
-    rollout: Rollout, leader: User, starts_at: dt.datetime, **overrides: object
-) -> TrainingSession:
-    """A session booked through the service by its leader, as most tests need one."""
-    values: dict = {
-        "actor": leader,
-        "rollout": rollout,
-        "starts_at": starts_at,
-        "duration_minutes": 60,
-        "place": "",
-        "video_url": "https://video.example.se/x",
-        "themes": [],
-        "expected_participants": 5,
-        "leader": leader,
-    }
-    return services.session_book(**(values | overrides))
 
 
 def parse(payload: str | bytes) -> icalendar.Calendar:
