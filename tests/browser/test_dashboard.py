@@ -99,3 +99,31 @@ def test_observer_reads_the_indicators_and_finds_nothing_to_change(
     for path in ("", "enheter/", "indikatorer/"):
         page.goto(f"/dashboard/{municipality.pk}/{path}")
         expect(page.locator("main form[method=post]")).to_have_count(0)
+
+
+# The coordinator's pages that no flow above reaches (tests/test_coordinator_journey.py walks
+# them without a browser): each one checked by axe as the coordinator sees it.
+COORDINATOR_PAGES = [
+    "/municipalities/{municipality}/settings/",
+    "/municipalities/{municipality}/people/",
+    "/municipalities/{municipality}/audit/",
+    "/municipalities/{municipality}/referensdata/",
+    "/municipalities/{municipality}/units/new/",
+    "/units/{unit}/edit/",
+    "/units/{unit}/managers/invite/",
+    "/units/{unit}/rollout/pause/",
+    "/units/{unit}/timeline/",
+    "/units/{unit}/uppfoljning/",
+]
+
+
+@pytest.mark.parametrize("path", COORDINATOR_PAGES)
+def test_coordinator_pages_pass_axe(
+    page: Page, coordinator: User, municipality: Municipality, spread: dict[str, Unit], path: str
+) -> None:
+    log_in_with_second_factor(page, coordinator)
+    expect(page).not_to_have_url(re.compile("/accounts/"))
+    response = page.goto(path.format(municipality=municipality.pk, unit=spread["A"].pk))
+    assert response is not None
+    assert response.status == 200
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
