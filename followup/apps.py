@@ -25,6 +25,7 @@ class FollowupConfig(AppConfig):
                 digest=followup_steps.digest,
                 attention=followup_steps.attention,
                 lessons=shared_lessons,
+                action_url=followup_steps.action_url,
             )
         )
         timeline.register_texts(

@@ -22,6 +22,16 @@ class ReminderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Avbruten")
 
 
+class CancelReason(models.TextChoices):
+    """Why a reminder was not sent; shown on the municipality's outbox page."""
+
+    OUTDATED = "outdated", _("Det som utskicket gällde är gjort eller har ändrats.")
+    SUPERSEDED = "superseded", _("Ersatt av en nyare inbjudan.")
+    WITHDRAWN = "withdrawn", _("Mottagaren ansvarar inte längre för det här.")
+    INACTIVE = "inactive", _("Mottagarens konto är inaktiverat.")
+    TURNED_OFF = "turned_off", _("Mottagaren har stängt av den här sortens utskick.")
+
+
 class Reminder(models.Model):
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=40)
@@ -46,6 +56,7 @@ class Reminder(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -22,6 +22,9 @@ class FollowUpRecord:
     held_on: dt.date | None
     routine_in_use: str
     effect: int | None
+    # For the engine's next action and its link: which follow-up, and the day it is booked for.
+    pk: int | None = None
+    booked_on: dt.date | None = None
 
 
 def implemented_on(rollouts: Sequence[Rollout]) -> dict[int, dt.date]:
@@ -55,10 +58,19 @@ def follow_ups(*, rollout: Rollout) -> list[tuple[FollowUp, dt.date | None]]:
 def follow_up_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
     """Counts for the engine, and each follow-up's outcome for the dashboard's indicators."""
     records: dict[int, list[FollowUpRecord]] = {}
-    for rollout_id, months, status, held_at, in_use, effect in (
+    for rollout_id, months, status, held_at, in_use, effect, pk, starts_at in (
         FollowUp.objects.filter(rollout__in=[r.pk for r in rollouts])
         .order_by("rollout_id", "offset_months")
-        .values_list("rollout_id", "offset_months", "status", "held_at", "routine_in_use", "effect")
+        .values_list(
+            "rollout_id",
+            "offset_months",
+            "status",
+            "held_at",
+            "routine_in_use",
+            "effect",
+            "pk",
+            "starts_at",
+        )
     ):
         records.setdefault(rollout_id, []).append(
             FollowUpRecord(
@@ -67,6 +79,8 @@ def follow_up_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]
                 held_on=timezone.localtime(held_at).date() if held_at else None,
                 routine_in_use=in_use,
                 effect=effect,
+                pk=pk,
+                booked_on=timezone.localtime(starts_at).date() if starts_at else None,
             )
         )
     return {
@@ -79,17 +93,27 @@ def follow_up_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]
     }
 
 
-def shared_lessons(municipality_ids: Sequence[int]) -> list[steps.Lesson]:
-    """Lessons from held follow-ups that the unit agreed to share, newest first (one query)."""
+def shared_lessons(
+    municipality_ids: Sequence[int], period: steps.Period | None = None
+) -> list[steps.Lesson]:
+    """Lessons from held follow-ups that the unit agreed to share, newest first (one query);
+    with a period, those held on its days (Stockholm's calendar, both days included)."""
+    held = FollowUp.objects.filter(
+        rollout__unit__municipality_id__in=municipality_ids,
+        share_lessons=True,
+        status=FollowUpStatus.HELD,
+        held_at__isnull=False,
+    )
+    if period is not None:
+        tz = timezone.get_current_timezone()
+        first, last = period
+        held = held.filter(
+            held_at__gte=dt.datetime.combine(first, dt.time.min, tzinfo=tz),
+            held_at__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+        )
     return [
         steps.Lesson(unit=unit, held_on=timezone.localtime(held_at).date(), text=text)
-        for unit, held_at, text in FollowUp.objects.filter(
-            rollout__unit__municipality_id__in=municipality_ids,
-            share_lessons=True,
-            status=FollowUpStatus.HELD,
-            held_at__isnull=False,
-        )
-        .exclude(lessons="")
+        for unit, held_at, text in held.exclude(lessons="")
         .order_by("-held_at", "-pk")
         .values_list("rollout__unit__name", "held_at", "lessons")
     ]

@@ -8,7 +8,9 @@ The dispatcher's rules, from DESIGN.md section 4:
 - a transient SMTP failure puts the row back to PENDING with exponential backoff, a permanent one
   or too many attempts makes it FAILED;
 - a row left in SENDING (a crash between claim and send) is reported as stuck, never resent:
-  the message may have gone out, and a duplicate is worse than a visible failure."""
+  the message may have gone out, and a duplicate is worse than a visible failure;
+- a row whose recipient was deactivated, or has turned that kind of mailing off, since it was
+  queued is not sent: the claim marks it CANCELLED with the reason instead (see _WITHHELD_SQL)."""
 
 import datetime as dt
 import email.message
@@ -27,10 +29,16 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 
-from followup.models import DispatchRun, Reminder, ReminderStatus
+from followup.models import (
+    CancelReason,
+    DispatchRun,
+    NotificationSettings,
+    Reminder,
+    ReminderStatus,
+)
+from jarfalla.mail import automatic_headers
 from units.models import MunicipalRole, Role, Unit, UnitManager, User
 
 logger = logging.getLogger(__name__)
@@ -73,12 +81,17 @@ def schedule(
     )
 
 
-def cancel(*, subject_key: str, kinds: tuple[str, ...] | None = None) -> int:
+def cancel(
+    *,
+    subject_key: str,
+    kinds: tuple[str, ...] | None = None,
+    reason: CancelReason = CancelReason.OUTDATED,
+) -> int:
     """Stop reminders about something that is done or has moved; sent ones stay as history."""
     pending = Reminder.objects.filter(subject_key=subject_key, status=ReminderStatus.PENDING)
     if kinds:
         pending = pending.filter(kind__in=kinds)
-    return pending.update(status=ReminderStatus.CANCELLED)
+    return pending.update(status=ReminderStatus.CANCELLED, cancel_reason=reason)
 
 
 def cancel_withdrawn(*, user: User) -> int:
@@ -99,7 +112,8 @@ def cancel_withdrawn(*, user: User) -> int:
             | Q(unit__isnull=True, recipient__municipal_roles__role=Role.COORDINATOR)
         )
         pending = pending.exclude(pk__in=pending.filter(responsible).values("pk"))
-    return pending.update(status=ReminderStatus.CANCELLED)
+    reason = CancelReason.WITHDRAWN if user.is_active else CancelReason.INACTIVE
+    return pending.update(status=ReminderStatus.CANCELLED, cancel_reason=reason)
 
 
 def _message_host() -> str:
@@ -127,21 +141,49 @@ def backoff(attempts: int) -> dt.timedelta:
 #   mark is committed before the next send starts; _sweep marks the last one on its own, also
 #   when it stops on an error. SQLite has no such CTEs: there the mark is a statement of its own.
 #
+# - The recipient is looked at in the same statement, just before the send: a row whose recipient
+#   was deactivated since it was queued, or has turned that kind of mailing off on the settings
+#   page (digests, nudges and escalations; meeting notices and invitations cannot be), is claimed
+#   as CANCELLED with the reason (_WITHHELD_SQL) and not sent. The receivers cancel most such rows
+#   when the change happens, but not a settings change or a bulk update, and a row may wait for
+#   months or in backoff. No statement of its own: the claim goes on to the next row.
+#
 # The statuses are written out (ReminderStatus values) so that the claim index, which holds only
 # pending rows, serves the subquery: SQLite does not match a bound parameter to its condition.
 _CLAIM_SQL = """
 UPDATE {reminder}
-SET status = 'sending', claimed_at = %s, attempts = attempts + 1,
+SET (status, cancel_reason, attempts) = (
+        SELECT CASE w.reason WHEN '' THEN 'sending' ELSE 'cancelled' END, w.reason,
+            {reminder}.attempts + CASE w.reason WHEN '' THEN 1 ELSE 0 END
+        FROM {withheld} w
+    ),
+    claimed_at = %s,
     message_id = '<reminder-' || id || '-' || replace(subject_key, ':', '.') || '@' || %s || '>'
 WHERE status = 'pending' AND id = (
     SELECT id FROM {reminder} WHERE status = 'pending' AND next_attempt_at <= %s{after}
     ORDER BY next_attempt_at, id LIMIT 1{lock}
 )
 RETURNING id, recipient_id, kind, subject_key, subject, body, html, ics, ics_method, attempts,
-    message_id, next_attempt_at, (SELECT email FROM {user} WHERE {user}.id = recipient_id)
+    message_id, status, cancel_reason, next_attempt_at,
+    (SELECT email FROM {user} WHERE {user}.id = recipient_id)
 """
+# The reason the row is withheld, '' when it is to be sent (CancelReason values, written out;
+# the kinds are those in UNSUBSCRIBABLE). One row of the user and their settings, by key, read
+# once per claim: the row assignment above sets the three columns from it.
+_WITHHELD_SQL = """(
+    SELECT CASE
+        WHEN NOT u.is_active THEN 'inactive'
+        WHEN {reminder}.kind IN ('nudge', 'escalation') AND NOT s.nudges THEN 'turned_off'
+        WHEN {reminder}.kind = 'digest' AND s.digest = 'never' THEN 'turned_off'
+        ELSE '' END AS reason
+    FROM {user} u LEFT JOIN {settings} s ON s.user_id = u.id
+    WHERE u.id = {reminder}.recipient_id
+)"""
 # The columns RETURNING lists, before next_attempt_at and the email.
-_CLAIMED = "id recipient_id kind subject_key subject body html ics ics_method attempts message_id"
+_CLAIMED = (
+    "id recipient_id kind subject_key subject body html ics ics_method attempts message_id "
+    "status cancel_reason"
+)
 # Within a sweep the next claim starts where the last one was found: the index still holds an
 # entry for every row claimed since the last VACUUM, and walking past them from the start made
 # each claim slower than the one before. A row that becomes due behind that point during the
@@ -178,8 +220,16 @@ def _claim(
     params: list[Any] = [at, _message_host(), at]
     if after is not None:
         params += [adapt(after.next_attempt_at), after.pk]
+    names = {
+        "reminder": table,
+        "user": User._meta.db_table,
+        "settings": NotificationSettings._meta.db_table,
+    }
     sql = _CLAIM_SQL.format(
-        reminder=table, user=User._meta.db_table, lock=lock, after=_AFTER_SQL if after else ""
+        withheld=_WITHHELD_SQL.format(**names),
+        lock=lock,
+        after=_AFTER_SQL if after else "",
+        **names,
     )
     if sent is not None and postgresql:
         sql = f"WITH sent AS ({_SENT_SQL.format(reminder=table)}) {sql}"
@@ -195,10 +245,7 @@ def _claim(
     if timezone.is_naive(due):  # SQLite stores UTC without the offset
         due = timezone.make_aware(due, connection.timezone)
     reminder = Reminder(
-        **dict(zip(_CLAIMED.split(), fields, strict=True)),
-        next_attempt_at=due,
-        status=ReminderStatus.SENDING,
-        claimed_at=now,
+        **dict(zip(_CLAIMED.split(), fields, strict=True)), next_attempt_at=due, claimed_at=now
     )
     reminder.recipient = User(pk=reminder.recipient_id, email=address)
     return reminder
@@ -271,10 +318,11 @@ UNSUBSCRIBABLE = ("digest", "nudge", "escalation")
 
 
 def _send(reminder: Reminder, mailer: BaseEmailBackend) -> None:
-    headers = {"Message-ID": reminder.message_id, "Auto-Submitted": "auto-generated"}
-    if reminder.kind in UNSUBSCRIBABLE:
-        # Notices about booked meetings cannot be turned off; digests and nudges can.
-        headers["List-Unsubscribe"] = f"<{settings.SITE_URL}{reverse('followup:settings')}>"
+    # Notices about booked meetings cannot be turned off; digests and nudges can.
+    headers = {
+        "Message-ID": reminder.message_id,
+        **automatic_headers(unsubscribe=reminder.kind in UNSUBSCRIBABLE),
+    }
     message = _Message(
         subject=reminder.subject, body=reminder.body, to=[reminder.recipient.email], headers=headers
     )
@@ -308,6 +356,7 @@ class DispatchResult:
     retried: int = 0
     failed: int = 0
     stuck: int = 0
+    withheld: int = 0  # cancelled by the claim: not wanted any more (CancelReason)
 
 
 def _open(mailer: BaseEmailBackend) -> None:
@@ -322,17 +371,22 @@ def _open(mailer: BaseEmailBackend) -> None:
 def _sweep(mailer: BaseEmailBackend, limit: int, result: DispatchResult) -> None:
     sent: Reminder | None = None  # sent, not yet marked SENT: the next claim marks it
     reminder = None
+    opened = False
     try:
-        for index in range(limit):
+        for _ in range(limit):
             now = timezone.now()
             reminder = _claim(now, sent, after=reminder)
             sent = None
             if reminder is None:
                 break
-            if index == 0:
+            if reminder.status == ReminderStatus.CANCELLED:
+                result.withheld += 1
+                continue
+            if not opened:
                 # Opened only when there is something to send: the file backend (the embedded
                 # default) writes a new, empty file into var/mail/ for every session it opens.
                 _open(mailer)
+                opened = True
             try:
                 _send(reminder, mailer)
             except Exception as error:  # any failure is recorded on the row, never lost

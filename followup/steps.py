@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 
 from followup import selectors
 from followup.models import FollowUp, FollowUpStatus
+from rollout.engine import NextAction
 from rollout.models import Rollout
 from rollout.steps import DigestItem
 
@@ -74,3 +75,16 @@ def attention(municipality_ids: Sequence[int], today: dt.date) -> list[DigestIte
                 )
             )
     return items
+
+
+def action_url(unit_id: int, action: NextAction, facts: dict[str, object]) -> str | None:
+    """A follow-up not booked yet is booked; a booked one is recorded."""
+    records = facts.get("records")
+    record = next(
+        (r for r in records if r.pk == action.ref) if isinstance(records, list) else iter(()),
+        None,
+    )
+    if record is None:
+        return None
+    name = "followup:book" if record.status == FollowUpStatus.PLANNED else "followup:record"
+    return reverse(name, args=[unit_id, record.pk])

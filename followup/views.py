@@ -5,12 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from followup import followups, selectors, services
 from followup.forms import BookForm, NotificationSettingsForm, RecordForm
 from followup.models import FollowUp, FollowUpStatus, NotificationSettings, Reminder
+from rollout import next_steps
 from rollout import selectors as rollout_selectors
 from rollout.services import RolloutError
 from units import access
@@ -87,7 +89,18 @@ def record(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpResponse:
         except RolloutError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Uppföljningen är registrerad."))
+            done = _("Uppföljningen är registrerad.")
+            message: str
+            if rollout_selectors.open_rollout(unit=unit) is None:
+                # That was the last one: step 4 and the rollout are complete.
+                message = next_steps.with_link(
+                    done + " " + _("Alla fyra steg är klara och införandet är slutfört."),
+                    reverse("rollout:certificate", args=[unit.pk]),
+                    _("Ladda ned intyg"),
+                )
+            else:
+                message = next_steps.with_next_action(request, unit, done)
+            messages.success(request, message)
             return redirect("units:detail", pk=unit.pk)
     return render(
         request, "followup/record.html", {"unit": unit, "follow_up": follow_up, "form": form}

@@ -276,6 +276,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 # Changing the password keeps this session and ends all others (Django rotates the session hash).
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# Reset links also stop working when the account is deactivated (and stay dead on reactivation).
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "units.tokens.CredentialsAwarePasswordResetTokenGenerator"  # noqa: S105 (a class path)
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Failed logins and second-factor codes are counted in the shared cache (Redis in production).
 ACCOUNT_RATE_LIMITS = {

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import TextChoices
+from django.db.models import QuerySet, TextChoices
 from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from jarfalla.collation import swedish_key
 from rollout import engine, steps
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
 from rollout.selectors import StateRow, shown_round, snapshot_of
@@ -85,6 +86,9 @@ class UnitRow:
     # (offset in months, due date, held on, routine in use, effect)
     follow_ups: tuple[tuple[int, dt.date | None, dt.date | None, str, int | None], ...] = ()
     next_follow_up_booked: bool = False
+    # (months after implementation, due date) of the first follow-up not yet held, while the
+    # rollout is under way.
+    next_follow_up: tuple[int, dt.date] | None = None
     stale: bool = False
 
     @property
@@ -162,20 +166,45 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
         .select_related("sector")
         .only("id", "name", "kind", "headcount", "sector__name", "municipality_id")
     }
+    for unit in units.values():
+        unit.municipality = municipality
+    current = _shown_rounds(
+        Rollout.objects.filter(unit__municipality=municipality, unit__is_active=True), units
+    )
+    return list(_rows(units, current, today).values())
+
+
+def rows_for_units(*, units: Sequence[Unit], today: dt.date | None = None) -> dict[int, UnitRow]:
+    """Where each of these units stands, by unit id, as unit_rows gives it for a municipality:
+    for a unit manager's own units (archived ones too, of any municipality). The units come with
+    their sector and municipality (select_related); a fixed number of queries whatever their
+    number."""
+    by_pk = {unit.pk: unit for unit in units}
+    if not by_pk:
+        return {}
+    current = _shown_rounds(Rollout.objects.filter(unit_id__in=list(by_pk)), by_pk)
+    return _rows(by_pk, current, today or timezone.localdate())
+
+
+def _shown_rounds(candidates: QuerySet[Rollout], units: dict[int, Unit]) -> dict[int, Rollout]:
+    """The round each unit is shown by (selectors.shown_round), by unit id, with its unit."""
     rounds: dict[int, list[Rollout]] = {}
-    for candidate in Rollout.objects.filter(
-        unit__municipality=municipality, unit__is_active=True
-    ).order_by("unit_id", "-round"):
+    for candidate in candidates.order_by("unit_id", "-round"):
         rounds.setdefault(candidate.unit_id, []).append(candidate)
     current: dict[int, Rollout] = {}
     for unit_id, of_unit in rounds.items():
         shown = shown_round(of_unit)
         assert shown is not None
+        shown.unit = units[unit_id]
         current[unit_id] = shown
-    for open_or_latest in current.values():
-        unit = units[open_or_latest.unit_id]
-        unit.municipality = municipality
-        open_or_latest.unit = unit
+    return current
+
+
+def _rows(
+    units: dict[int, Unit], current: dict[int, Rollout], today: dt.date
+) -> dict[int, UnitRow]:
+    """A row for each unit, from the round it is shown by (``current``): the step states and
+    every step app's facts are read in one query each."""
     rollouts = list(current.values())
     states: dict[int, list[StateRow]] = {}
     for rollout_id, *state in (
@@ -187,7 +216,7 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
     facts = steps.facts_for(rollouts)
     tz = timezone.get_current_timezone()
     stale_before = timezone.now() - dt.timedelta(days=STALE_AFTER_DAYS)
-    rows = []
+    rows: dict[int, UnitRow] = {}
     for unit in units.values():
         rollout = current.get(unit.pk)
         base: dict[str, Any] = {
@@ -199,7 +228,7 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
             "headcount": unit.headcount,
         }
         if rollout is None:
-            rows.append(UnitRow(**base, stage=Stage.NOT_STARTED, status=UnitStatus.NOT_STARTED))
+            rows[unit.pk] = UnitRow(**base, stage=Stage.NOT_STARTED, status=UnitStatus.NOT_STARTED)
             continue
         rollout_states = states.get(rollout.pk, [])
         rollout_facts = facts.get(rollout.pk, {})
@@ -207,8 +236,9 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
             rollout=rollout,
             states=rollout_states,
             facts=rollout_facts,
-            municipality=municipality,
+            municipality=unit.municipality,
             tz=tz,
+            today=today,
         )
         action = engine.next_action(snap)
         if action is not None:
@@ -239,29 +269,33 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
             for r in records  # type: ignore[attr-defined]
         )
         next_open = next((r for r in records if r.status != "held"), None)  # type: ignore[attr-defined]
-        rows.append(
-            UnitRow(
-                **base,
-                stage=_stage(rollout, step_now),
-                status=_status(rollout, action, stale, today),
-                rollout_status=rollout.status,
-                round=rollout.round,
-                action=action,
-                last_activity=rollout.last_activity_at,
-                started_on=snap.started_on,
-                completed_on=rollout.completed_at.astimezone(tz).date()
-                if rollout.completed_at
-                else None,
-                web_course_completed=int(web.get("completed", 0) or 0),  # type: ignore[call-overload]
-                knowledge_level=web.get("knowledge_level"),  # type: ignore[arg-type]
-                routine_implemented=bool(routine.get("implemented"))
-                or rollout.status == RolloutStatus.COMPLETED,
-                implemented_on=implemented_on,
-                step_days=_days(rollout_states),
-                follow_ups=follow_ups,
-                next_follow_up_booked=bool(next_open and next_open.status == "booked"),
-                stale=stale,
+        rows[unit.pk] = UnitRow(
+            **base,
+            stage=_stage(rollout, step_now),
+            status=_status(rollout, action, stale, today),
+            rollout_status=rollout.status,
+            round=rollout.round,
+            action=action,
+            last_activity=rollout.last_activity_at,
+            started_on=snap.started_on,
+            completed_on=rollout.completed_at.astimezone(tz).date()
+            if rollout.completed_at
+            else None,
+            web_course_completed=int(web.get("completed", 0) or 0),  # type: ignore[call-overload]
+            knowledge_level=web.get("knowledge_level"),  # type: ignore[arg-type]
+            routine_implemented=bool(routine.get("implemented"))
+            or rollout.status == RolloutStatus.COMPLETED,
+            implemented_on=implemented_on,
+            step_days=_days(rollout_states),
+            follow_ups=follow_ups,
+            next_follow_up_booked=bool(next_open and next_open.status == "booked"),
+            next_follow_up=(
+                next_open.offset_months,
+                engine.add_months(implemented_on, next_open.offset_months),
             )
+            if next_open and implemented_on and rollout.status == RolloutStatus.ACTIVE
+            else None,
+            stale=stale,
         )
     return rows
 
@@ -343,7 +377,7 @@ def groups_by_sector(rows: Sequence[UnitRow]) -> list[Group]:
     return [
         _group(str(sector_id or ""), name or str(_("Utan sektor")), members)
         for (name, sector_id), members in sorted(
-            by_sector.items(), key=lambda item: item[0][0].casefold()
+            by_sector.items(), key=lambda item: (swedish_key(item[0][0]), item[0][1] or 0)
         )
     ]
 
@@ -480,6 +514,12 @@ def attention_kind(row: UnitRow, today: dt.date) -> list[str]:
     return kinds
 
 
+def by_name(row: UnitRow) -> tuple[Any, int]:
+    """The sort key of a row by its unit's name in Swedish alphabetical order, the same order as
+    the database's (jarfalla.collation), equal names by id."""
+    return swedish_key(row.name), row.unit_id
+
+
 def attention(rows: Sequence[UnitRow], today: dt.date) -> dict[str, list[UnitRow]]:
     """{attention kind: units, most urgent first}, only the kinds that have units."""
     lists: dict[str, list[UnitRow]] = {}
@@ -488,7 +528,7 @@ def attention(rows: Sequence[UnitRow], today: dt.date) -> dict[str, list[UnitRow
             lists.setdefault(kind, []).append(row)
     far = dt.date.max
     return {
-        kind.value: sorted(lists[kind.value], key=lambda r: (r.due or far, r.name.casefold()))
+        kind.value: sorted(lists[kind.value], key=lambda r: (r.due or far, *by_name(r)))
         for kind in Attention
         if kind.value in lists
     }
@@ -527,7 +567,7 @@ class Board:
         """(id, name) of the sectors that have active units, by name: the table's filter."""
         return sorted(
             {(row.sector_id, row.sector) for row in self.rows if row.sector_id is not None},
-            key=lambda item: item[1].casefold(),
+            key=lambda item: (swedish_key(item[1]), item[0]),
         )
 
 
@@ -623,7 +663,7 @@ def board(*, municipality: Municipality, today: dt.date | None = None) -> Board:
 _FAR_FUTURE = dt.date.max
 _LONG_AGO = dt.datetime.min.replace(tzinfo=dt.UTC)
 _STAGE_ORDER = {stage.value: index for index, stage in enumerate(Stage)}
-_STATUS_ORDER = {
+_STATUS_ORDER: dict[str, int] = {
     status: index
     for index, status in enumerate(
         [
@@ -637,12 +677,12 @@ _STATUS_ORDER = {
     )
 }
 SORT_KEYS = {
-    "name": lambda r: r.name.casefold(),
-    "sector": lambda r: (r.sector.casefold(), r.name.casefold()),
-    "stage": lambda r: (_STAGE_ORDER[r.stage], r.name.casefold()),
-    "status": lambda r: (_STATUS_ORDER[r.status], r.name.casefold()),
-    "due": lambda r: (r.due or _FAR_FUTURE, r.name.casefold()),
-    "activity": lambda r: (r.last_activity or _LONG_AGO, r.name.casefold()),
+    "name": by_name,
+    "sector": lambda r: (swedish_key(r.sector), *by_name(r)),
+    "stage": lambda r: (_STAGE_ORDER[r.stage], *by_name(r)),
+    "status": lambda r: (_STATUS_ORDER[r.status], *by_name(r)),
+    "due": lambda r: (r.due or _FAR_FUTURE, *by_name(r)),
+    "activity": lambda r: (r.last_activity or _LONG_AGO, *by_name(r)),
 }
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET
 
+from jarfalla.collation import swedish
 from rollout import board as selectors
 from rollout import exports
 from rollout.charts import adoption_chart, funnel_chart, reach_chart
@@ -30,7 +31,9 @@ CONTENT_TYPES = {
 @login_required
 def dashboard_home(request: HttpRequest) -> HttpResponse:
     """/dashboard/: straight to the person's municipality, or a choice when there are several."""
-    municipalities = list(access.visible_municipalities(request.user).order_by("name"))
+    municipalities = list(
+        access.visible_municipalities(request.user).order_by(swedish("name"), "pk")
+    )
     if not municipalities:
         raise PermissionDenied
     if len(municipalities) == 1:

@@ -39,6 +39,9 @@ class RolloutSnapshot:
     # Facts the step apps report (rollout.steps registry), e.g. {1: {"reports": 2, "share": 0.85}}
     facts: dict[int, dict[str, object]] = field(default_factory=dict)
     web_course_threshold: float = 0.8
+    # The day the snapshot is read on (Stockholm's calendar): a booked session or follow-up
+    # whose day has come is to be recorded, no longer to be held.
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class NextAction:
     who: str  # a units.models.Role value
     step: int | None = None
     due: dt.date | None = None
+    # The step app's own record the action is about (e.g. the follow-up to book), for its link.
+    ref: int | None = None
 
 
 def current_step(snapshot: RolloutSnapshot) -> int | None:
@@ -76,7 +81,7 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
         share = float(facts.get("share", 0.0) or 0.0)  # type: ignore[arg-type]
         if share >= snapshot.web_course_threshold:
             return NextAction(
-                "complete_web_course", _("Markera webbkursen som klar"), Role.MANAGER, step
+                "complete_web_course", _("Markera steg 1 som klart"), Role.MANAGER, step
             )
         due = (
             state.started_on + FIRST_REPORT_WITHIN
@@ -88,18 +93,21 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
         if facts.get("held"):
             return NextAction(
                 "complete_training",
-                _("Markera den riktade utbildningen som klar"),
+                _("Markera steg 2 som klart"),
                 Role.COORDINATOR,
                 step,
             )
         if facts.get("booked"):
             next_on = facts.get("next_session_on")
+            next_on = next_on if isinstance(next_on, dt.date) else None
             return NextAction(
                 "hold_training",
-                _("Genomför den riktade utbildningen"),
+                _("Registrera den riktade utbildningen som genomförd")
+                if next_on and snapshot.today and next_on <= snapshot.today
+                else _("Genomför den riktade utbildningen"),
                 Role.COORDINATOR,
                 step,
-                next_on if isinstance(next_on, dt.date) else None,
+                next_on,
             )
         return NextAction("book_training", _("Boka riktad utbildning"), Role.COORDINATOR, step)
     if step == Step.ROUTINES:
@@ -111,7 +119,10 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
             return NextAction("approve_routine", _("Godkänn rutinen"), Role.COORDINATOR, step)
         if facts.get("approved"):
             return NextAction(
-                "implement_routine", _("För in rutinen i verksamhetsplanen"), Role.MANAGER, step
+                "implement_routine",
+                _("För in rutinen i verksamhetsplanen och registrera att den är införd"),
+                Role.MANAGER,
+                step,
             )
         return NextAction("write_routine", _("Skriv rutinen"), Role.MANAGER, step)
     # Step 4: one follow-up per offset, counted from the day the routine was implemented (as
@@ -126,8 +137,10 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
     # been changed since, and a follow-up that does not exist can be neither due nor held.
     records = facts.get("records")
     if isinstance(records, list) and records:
-        waiting = [r.offset_months for r in records if r.status != "held"]
+        open_records = [r for r in records if r.status != "held"]
+        waiting = [r.offset_months for r in open_records]
     else:
+        open_records = []
         held = int(facts.get("held", 0) or 0)  # type: ignore[call-overload]
         waiting = list(snapshot.followup_offsets_months[held:])
     if not waiting:
@@ -136,10 +149,24 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
         )
     months = waiting[0]
     due = add_months(implemented, months) if implemented else None
+    record = open_records[0] if open_records else None
+    booked_on = getattr(record, "booked_on", None) if record is not None else None
+    # Not booked: book it; booked: hold it on the day; the day has come: record it.
+    if record is not None and record.status == "booked" and isinstance(booked_on, dt.date):
+        if snapshot.today and booked_on <= snapshot.today:
+            text = _("Registrera uppföljningen efter %(months)s månader") % {"months": months}
+        else:
+            text = _("Genomför uppföljningen efter %(months)s månader (bokad %(day)s)") % {
+                "months": months,
+                "day": f"{booked_on:%Y-%m-%d}",
+            }
+    else:
+        text = _("Boka uppföljningen efter %(months)s månader") % {"months": months}
     return NextAction(
         f"follow_up_{months}",
-        _("Genomför uppföljning %(months)s månader") % {"months": months},
+        text,
         Role.COORDINATOR,
         step,
         due,
+        getattr(record, "pk", None),
     )

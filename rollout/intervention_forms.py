@@ -8,6 +8,7 @@ from django.forms.boundfield import BoundWidget
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from jarfalla.collation import swedish
 from rollout.interventions import (
     END_BEFORE_START,
     LEVEL_DESCRIPTIONS,
@@ -88,7 +89,7 @@ class InterventionForm(forms.ModelForm):
             Unit.objects.filter(municipality=municipality)
             .filter(Q(is_active=True) | Q(pk__in=chosen) | Q(pk=owner_id or 0))
             .select_related("sector")
-            .order_by("sector__name", "sector_id", "name")
+            .order_by(swedish("sector__name"), "sector_id", swedish("name"), "pk")
         )
         mine = Unit.objects.filter(municipality=municipality)
         sectors = Sector.objects.filter(municipality=municipality).filter(

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from jarfalla.collation import swedish, swedish_key
 from rollout.models import Intervention
 from units.models import Municipality, PreventionLevel, Sector, Unit, User
 from units.services import audit_record
@@ -105,7 +106,7 @@ def _snapshot(intervention: Intervention, units: Iterable[Unit]) -> dict[str, An
         "starts_on": intervention.starts_on,
         "ends_on": intervention.ends_on,
         "description": intervention.description,
-        "participating_units": sorted(unit.name for unit in units),
+        "participating_units": sorted((unit.name for unit in units), key=swedish_key),
     }
 
 
@@ -321,7 +322,7 @@ def intervention_map(
             units=Count("participating_units", distinct=True),
         )
     )
-    sectors = list(Sector.objects.filter(municipality=municipality).order_by("name", "pk"))
+    sectors = list(Sector.objects.filter(municipality=municipality).order_by(swedish("name"), "pk"))
     known = {sector.pk for sector in sectors}
     cells: dict[tuple[int | None, str], tuple[int, int]] = {}
     for entry in aggregates:
@@ -387,7 +388,7 @@ def intervention_list(
         Intervention.objects.filter(municipality=municipality)
         .select_related("owner_sector", "owner_unit__sector")
         .prefetch_related(
-            Prefetch("participating_units", queryset=Unit.objects.order_by("name", "pk"))
+            Prefetch("participating_units", queryset=Unit.objects.order_by(swedish("name"), "pk"))
         )
         .annotate(
             period_state=Case(
@@ -408,4 +409,4 @@ def intervention_list(
         )
     if level:
         interventions = interventions.filter(level=level)
-    return interventions.order_by("name", "pk")
+    return interventions.order_by(swedish("name"), "pk")

@@ -249,6 +249,10 @@ class BoardReport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     file = models.CharField(max_length=200, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    # The period the report is written for (its first and last day, both included): the lessons
+    # and what happened follow it. Empty on reports made before reports had a period.
+    period_start = models.DateField(_("periodens första dag"), null=True, blank=True)
+    period_end = models.DateField(_("periodens sista dag"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("rapport")
@@ -269,6 +273,12 @@ class BoardReport(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (ReportStatus.QUEUED, ReportStatus.RENDERING)
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date] | None:
+        if self.period_start is None or self.period_end is None:
+            return None
+        return self.period_start, self.period_end
 
 
 class Certificate(models.Model):

@@ -7,7 +7,6 @@ since their last summary, so the numbers are at most about a minute behind, and 
 costs one query per run. Summaries hold counts only, never anything written about a unit."""
 
 import datetime as dt
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
+from jarfalla.collation import swedish
 from rollout import board as board_selectors
 from rollout.models import MunicipalitySummary
 from units import freshness
@@ -130,18 +130,6 @@ def _sum(shares: Sequence[board_selectors.Share]) -> board_selectors.Share:
     return board_selectors.Share(sum(s.part for s in shares), sum(s.whole for s in shares))
 
 
-# Å, ä and ö are letters of their own after z, in that order; other accents count as the plain
-# letter. Neither the database's collation (C, or SQLite's binary) nor Python's code points give
-# that: both put Ängelholm before Åre.
-_AFTER_Z = str.maketrans({"å": "{", "ä": "|", "æ": "|", "ö": "}", "ø": "}"})
-
-
-def swedish_order(name: str) -> str:
-    """The sort key of a name in Swedish alphabetical order."""
-    folded = unicodedata.normalize("NFC", name).casefold().translate(_AFTER_Z)
-    return "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
-
-
 def state(*, municipalities: QuerySet[Municipality]) -> tuple[int, dt.datetime | None]:
     """How many of the municipalities have a summary, and when the newest was computed."""
     found = MunicipalitySummary.objects.filter(municipality__in=municipalities).aggregate(
@@ -159,7 +147,7 @@ def lines(*, municipalities: QuerySet[Municipality]) -> tuple[list[Line], Line, 
         .only("municipality__name", "computed_at", "data")
     )
     by_municipality = {s.municipality_id: s for s in summaries}
-    names = sorted(municipalities.values_list("pk", "name"), key=lambda m: (swedish_order(m[1]), m))
+    names = municipalities.order_by(swedish("name"), "pk").values_list("pk", "name")
     result = [_line(name, pk, by_municipality.get(pk)) for pk, name in names]
     total = Line(
         name="",

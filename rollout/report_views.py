@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rollout import certificates, reports
+from rollout.forms import ReportPeriodForm
 from rollout.models import BoardReport, Certificate, ReportStatus
 from rollout.tasks import render_certificate
 from units import access
@@ -47,17 +48,23 @@ def _pdf(name: str, filename: str) -> FileResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def report_list(request: HttpRequest, pk: int) -> HttpResponse:
+    today = timezone.localdate()
     if request.method == "POST":
         municipality = access.get_rw_municipality_for_user(request.user, pk)
+        form = ReportPeriodForm(request.POST, today=today)
         language = request.POST.get("language", "")
-        # An unknown language (a hand-made request) falls back to Swedish, the default.
-        report = reports.board_report_request(
-            actor=_user(request),
-            municipality=municipality,
-            language=language if language in reports.LANGUAGES else settings.LANGUAGE_CODE,
-        )
-        return redirect("rollout:report", pk=municipality.pk, report_pk=report.pk)
-    municipality = access.get_municipality_for_user(request.user, pk)
+        if form.is_valid():
+            # An unknown language (a hand-made request) falls back to Swedish, the default.
+            report = reports.board_report_request(
+                actor=_user(request),
+                municipality=municipality,
+                language=language if language in reports.LANGUAGES else settings.LANGUAGE_CODE,
+                period=form.period,
+            )
+            return redirect("rollout:report", pk=municipality.pk, report_pk=report.pk)
+    else:
+        municipality = access.get_municipality_for_user(request.user, pk)
+        form = ReportPeriodForm(today=today)
     page = Paginator(
         BoardReport.objects.filter(municipality=municipality).select_related("requested_by"),
         REPORTS_PER_PAGE,
@@ -69,6 +76,8 @@ def report_list(request: HttpRequest, pk: int) -> HttpResponse:
             "municipality": municipality,
             "is_coordinator": access.is_coordinator_of(request.user, municipality.pk),
             "page": page,
+            "form": form,
+            "chosen_language": request.POST.get("language", ""),
             "languages": settings.LANGUAGES,
             "stale": {report.pk for report in page.object_list if reports.is_stale(report)},
         },

@@ -11,6 +11,7 @@ WeasyPrint alone on the same HTML.
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -20,8 +21,9 @@ from django.utils import timezone, translation
 
 from jarfalla import pdf
 from rollout import board as selectors
-from rollout import charts, steps
+from rollout import charts, engine, steps
 from rollout.models import BoardReport, ReportStatus, Step
+from rollout.steps import Period
 from units.models import Municipality, User
 from units.services import audit_record
 
@@ -48,13 +50,44 @@ def is_stale(report: BoardReport, *, now: dt.datetime | None = None) -> bool:
 # --- The document ----------------------------------------------------------------------------
 
 
+def default_period(today: dt.date) -> Period:
+    """The twelve months up to and including today: what a report covers unless the coordinator
+    chooses another period."""
+    return engine.add_months(today, -12) + dt.timedelta(days=1), today
+
+
+def _within(day: dt.date | None, period: Period) -> bool:
+    return day is not None and period[0] <= day <= period[1]
+
+
+def in_period(rows: Sequence[selectors.UnitRow], period: Period) -> dict[str, int]:
+    """What happened in the period, counted from the Board's rows (the round each active unit
+    is shown by): units that started the model, implemented their routine or completed all four
+    steps, and follow-ups held."""
+    return {
+        "started": sum(_within(row.started_on, period) for row in rows),
+        "implemented": sum(_within(row.implemented_on, period) for row in rows),
+        "follow_ups": sum(
+            _within(held_on, period) for row in rows for _m, _due, held_on, *_ in row.follow_ups
+        ),
+        "completed": sum(_within(row.completed_on, period) for row in rows),
+    }
+
+
 def board_report_html(
-    *, municipality: Municipality, language: str, today: dt.date | None = None
+    *,
+    municipality: Municipality,
+    language: str,
+    today: dt.date | None = None,
+    period: Period | None = None,
 ) -> str:
-    """The whole HTML document of the report, from the same Board as the dashboard."""
+    """The whole HTML document of the report, from the same Board as the dashboard. The state of
+    the units is today's; the lessons and what happened follow the period (by default the last
+    twelve months)."""
     with translation.override(language):
         # Built inside the override: the Board's labels are translated as it is built.
         board = selectors.board(municipality=municipality, today=today)
+        period = period or default_period(board.today)
         units_done = next(
             count for stage, _label, count in board.funnel if stage == selectors.Stage.DONE
         )
@@ -68,7 +101,7 @@ def board_report_html(
                 "units_total": len(board.rows),
                 "units_started": sum(row.started for row in board.rows),
                 "units_done": units_done,
-                "rows": sorted(board.rows, key=lambda row: row.name.casefold()),
+                "rows": sorted(board.rows, key=selectors.by_name),
                 "funnel_chart": charts.funnel_chart(board, links=False),
                 "reach_chart": charts.reach_chart(board),
                 "step_days": [
@@ -76,7 +109,9 @@ def board_report_html(
                     for step, days in board.indicators.median_step_days.items()
                 ],
                 "grace_days": selectors.ON_TIME_GRACE_DAYS,
-                "lessons": steps.shared_lessons([municipality.pk]),
+                "period": period,
+                "in_period": in_period(board.rows, period),
+                "lessons": steps.shared_lessons([municipality.pk], period=period),
             },
         )
 
@@ -90,9 +125,13 @@ def render_board_report_html(municipality: Municipality, language: str = "sv") -
     return board_report_html(municipality=municipality, language=language)
 
 
-def render_board_report_pdf(municipality: Municipality, *, language: str = "sv") -> bytes:
+def render_board_report_pdf(
+    municipality: Municipality, *, language: str = "sv", period: Period | None = None
+) -> bytes:
     """The whole render as the worker runs it: selectors, template and WeasyPrint."""
-    return html_to_pdf(board_report_html(municipality=municipality, language=language))
+    return html_to_pdf(
+        board_report_html(municipality=municipality, language=language, period=period)
+    )
 
 
 # --- The job ---------------------------------------------------------------------------------
@@ -107,11 +146,17 @@ def _running(municipality: Municipality, language: str) -> BoardReport | None:
 
 
 @transaction.atomic
-def board_report_request(*, actor: User, municipality: Municipality, language: str) -> BoardReport:
-    """Ask for a report. While one for the same municipality and language is queued or
-    rendering, that one is returned: a second click reuses the running job."""
+def board_report_request(
+    *, actor: User, municipality: Municipality, language: str, period: Period | None = None
+) -> BoardReport:
+    """Ask for a report for the period (by default the last twelve months). While one for the
+    same municipality and language is queued or rendering, that one is returned: a second click
+    reuses the running job (its page says which period it covers)."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown report language: {language!r}")
+    period_start, period_end = period or default_period(timezone.localdate())
+    if period_start > period_end:
+        raise ValueError(f"the period ends before it starts: {period_start} – {period_end}")
     running = _running(municipality, language)
     if running is not None and is_stale(running):
         BoardReport.objects.filter(pk=running.pk).update(
@@ -125,7 +170,11 @@ def board_report_request(*, actor: User, municipality: Municipality, language: s
         # constraint lets one insert win, and the other returns the winner's job.
         with transaction.atomic():
             report = BoardReport.objects.create(
-                municipality=municipality, language=language, requested_by=actor
+                municipality=municipality,
+                language=language,
+                requested_by=actor,
+                period_start=period_start,
+                period_end=period_end,
             )
     except IntegrityError:
         return BoardReport.objects.get(
@@ -136,7 +185,10 @@ def board_report_request(*, actor: User, municipality: Municipality, language: s
         action="board_report.requested",
         target=report,
         municipality=municipality,
-        changes={"language": (None, language)},
+        changes={
+            "language": (None, language),
+            "period": (None, f"{period_start.isoformat()} – {period_end.isoformat()}"),
+        },
     )
     # Imported here: rollout.tasks imports this module.
     from rollout.tasks import render_board_report
@@ -157,7 +209,9 @@ def board_report_render(*, report_id: int) -> str:
         return ""
     report = BoardReport.objects.select_related("municipality").get(pk=report_id)
     try:
-        content = render_board_report_pdf(report.municipality, language=report.language)
+        content = render_board_report_pdf(
+            report.municipality, language=report.language, period=report.period
+        )
         name = pdf.store(file_name(report), content)
     except Exception as error:  # any failure is the job's failure, shown on its page
         logger.exception("board report %s failed", report_id)

@@ -1,11 +1,12 @@
 """The rollout part of the unit page (registered with units.sections at start-up)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
 
-from rollout import selectors, steps
+from rollout import board, next_steps, selectors, steps
 from rollout.models import Step, StepStatus
 from rollout.timeline import step_label, text
 from units import access
@@ -41,7 +42,17 @@ def workspace_context(request: HttpRequest, unit: Unit) -> dict[str, Any]:
         "step_rows": step_rows,
         "next_action": action,
         "next_action_who": Role(action.who).label if action else "",
+        "next_action_url": next_steps.action_url(
+            user=request.user, unit=unit, action=action, facts=space.facts
+        )
+        if action
+        else "",
         "timeline_rows": [(event, text(event), step_label(event)) for event in space.timeline],
         "is_coordinator": access.is_coordinator_of(request.user, unit.municipality_id),
         "can_write": access.can_write_unit(request.user, unit),
     }
+
+
+def unit_list_values(units: Sequence[Unit]) -> dict[int, board.UnitRow]:
+    """Where each unit on a manager's list of their own units stands (units.sections)."""
+    return board.rows_for_units(units=units)

@@ -26,8 +26,9 @@ def snapshot_of(
     facts: dict[int, dict[str, object]],
     municipality: Municipality,
     tz: dt.tzinfo,
+    today: dt.date | None = None,
 ) -> engine.RolloutSnapshot:
-    """What the engine's pure rules need of one rollout."""
+    """What the engine's pure rules need of one rollout (on ``today``, else the current day)."""
     return engine.RolloutSnapshot(
         status=rollout.status,
         steps={
@@ -42,6 +43,7 @@ def snapshot_of(
         followup_offsets_months=tuple(municipality.followup_offsets_months),
         facts=facts,
         web_course_threshold=municipality.web_course_threshold_percent / 100,
+        today=today or timezone.localtime(timezone.now(), tz).date(),
     )
 
 
@@ -104,6 +106,22 @@ def workspace(*, unit: Unit) -> Workspace:
         timeline=list(events[:TIMELINE_LENGTH]),
         timeline_total=events.count(),
     )
+
+
+def next_action(*, unit: Unit) -> tuple[engine.NextAction | None, dict[int, dict[str, object]]]:
+    """The unit's one next action (as on its page) and the facts it was decided from."""
+    current = shown_round(
+        list(
+            Rollout.objects.filter(unit=unit)
+            .select_related("unit__municipality")
+            .order_by("-round")
+        )
+    )
+    if current is None:
+        return None, {}
+    states = list(StepState.objects.filter(rollout=current))
+    facts = steps.facts_for([current])[current.pk]
+    return engine.next_action(snapshot(rollout=current, states=states, facts=facts)), facts
 
 
 def open_rollout(*, unit: Unit) -> Rollout | None:

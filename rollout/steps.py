@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rollout.engine import NextAction
 from rollout.models import Rollout, Step
 
 FactsFn = Callable[[Sequence[Rollout]], dict[int, dict[str, object]]]
@@ -35,8 +36,14 @@ class Lesson:
     text: str
 
 
-# Shared lessons of the units of these municipalities: (municipality ids) → lessons; one query.
-LessonsFn = Callable[[Sequence[int]], list[Lesson]]
+# A board report's period: its first and last day, both included.
+Period = tuple[dt.date, dt.date]
+# Shared lessons of the units of these municipalities, learnt in the period (all when None):
+# (municipality ids, period) → lessons; one query.
+LessonsFn = Callable[[Sequence[int], Period | None], list[Lesson]]
+# Where a next action of the step is done: (unit id, the action, the step's facts) → the address
+# of its form or page, for someone who may do it; None for the step's own page.
+ActionUrlFn = Callable[[int, NextAction, dict[str, object]], str | None]
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class StepApp:
     # reminders): (municipality ids, today) → items; one or two queries whatever the size.
     attention: DigestFn | None = None
     lessons: LessonsFn | None = None
+    action_url: ActionUrlFn | None = None
 
 
 _registry: dict[int, StepApp] = {}
@@ -101,11 +109,13 @@ def digest_items(municipality_ids: Sequence[int], today: dt.date) -> list[Digest
     return items
 
 
-def shared_lessons(municipality_ids: Sequence[int]) -> list[Lesson]:
-    """Every step app's shared lessons, newest first."""
+def shared_lessons(
+    municipality_ids: Sequence[int], *, period: Period | None = None
+) -> list[Lesson]:
+    """Every step app's shared lessons (of the period, when given), newest first."""
     lessons: list[Lesson] = []
     for step in sorted(_registry):
         fn = _registry[step].lessons
         if fn is not None:
-            lessons += fn(municipality_ids)
+            lessons += fn(municipality_ids, period)
     return sorted(lessons, key=lambda lesson: lesson.held_on, reverse=True)

@@ -11,10 +11,15 @@ class RoutinesConfig(AppConfig):
         from rollout import steps, timeline
         from rollout.models import Step
         from routines.selectors import digest, routine_facts
+        from routines.steps import routine_action_url
 
         steps.register(
             steps.StepApp(
-                Step.ROUTINES, page_url_name="routines:routine", facts=routine_facts, digest=digest
+                Step.ROUTINES,
+                page_url_name="routines:routine",
+                facts=routine_facts,
+                digest=digest,
+                action_url=routine_action_url,
             )
         )
         timeline.register_texts(

@@ -40,8 +40,8 @@ def cache_name(version: RoutineVersion) -> str:
 
 def document_html(routine: Routine, version: RoutineVersion, *, for_pdf: bool = False) -> str:
     unit = routine.rollout.unit
-    refs = services.references(municipality=unit.municipality)
     with translation.override("sv"):
+        refs = services.references(municipality=unit.municipality)
         return render_to_string(
             "routines/document.html",
             {

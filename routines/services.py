@@ -18,6 +18,7 @@ from routines.models import (
     RoutineTemplate,
     RoutineVersion,
 )
+from routines.text import References
 from units.models import Municipality, User
 from units.validators import validate_no_personal_data
 
@@ -54,11 +55,20 @@ def references_ensure_defaults(*, municipality: Municipality) -> None:
     )
 
 
-def references(*, municipality: Municipality) -> dict[str, str]:
-    return {
-        entry.key: entry.value or f"[[{entry.key}]]"
-        for entry in ReferenceEntry.objects.filter(municipality=municipality)
-    }
+def references(*, municipality: Municipality, url: str | None = None) -> References:
+    """The reference data routines are rendered with (one query). A key without a value, or
+    whose entry is not made yet (they are made when the first routine starts or the reference
+    page is opened), is known by its label and shows as "not filled in"; ``url`` is the reference
+    page, for someone who may fill them in."""
+    labels = {key: str(label) for key, label in DEFAULT_REFERENCES}
+    values = {}
+    for key, label, value in ReferenceEntry.objects.filter(municipality=municipality).values_list(
+        "key", "label", "value"
+    ):
+        labels[key] = label
+        if value.strip():
+            values[key] = value
+    return References(values=values, labels=labels, url=url)
 
 
 @transaction.atomic

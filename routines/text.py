@@ -3,13 +3,15 @@
 Authors write plain text: blank lines separate paragraphs, lines starting with "- " are bullet
 points, "1. " numbered steps, **text** is bold. Everything is HTML-escaped first, so no markup,
 script or remote resource can get through; [[key]] is replaced with the municipality's reference
-data (escaped too)."""
+data (escaped too). A reference not filled in yet shows as a marker that says so, never as the raw
+[[key]]."""
 
 import difflib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -19,17 +21,54 @@ _BULLET = re.compile(r"^\s*[-•]\s+(.*)$")
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
 
 
+# Where a reference without a value stands until the text is escaped (private-use characters,
+# taken out of the author's text first), then replaced by its marker.
+_GAP_START, _GAP_END = "\ue000", "\ue001"
+_GAP = re.compile(f"{_GAP_START}([a-z0-9_-]+){_GAP_END}")
+
+
+@dataclass(frozen=True)
+class References:
+    """A municipality's reference data: the values filled in, the labels of every key it knows,
+    and the page where they are filled in (only for someone who may fill them in)."""
+
+    values: Mapping[str, str]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    url: str | None = None
+
+
 def fill_references(text: str, references: Mapping[str, str]) -> str:
     """Replace [[key]] with its value; unknown keys stay visible so that they get noticed."""
     return _REFERENCE.sub(lambda m: references.get(m.group(1), m.group(0)), text)
+
+
+def _mark_gaps(text: str, references: References) -> str:
+    text = text.replace(_GAP_START, "").replace(_GAP_END, "")
+    return _REFERENCE.sub(
+        lambda m: references.values.get(m.group(1)) or f"{_GAP_START}{m.group(1)}{_GAP_END}", text
+    )
+
+
+def _gap(key: str, references: References) -> str:
+    label = references.labels.get(key)
+    text = (
+        _("[ej ifylld: %(label)s]") % {"label": label}
+        if label
+        else _("[okänd referensuppgift: %(key)s]") % {"key": key}
+    )
+    if label and references.url:
+        return format_html('<a class="reference-missing" href="{}">{}</a>', references.url, text)
+    return format_html('<span class="reference-missing">{}</span>', text)
 
 
 def _inline(text: str) -> str:
     return _BOLD.sub(r"<strong>\1</strong>", escape(text))
 
 
-def render(text: str, references: Mapping[str, str] | None = None) -> SafeString:
-    if references is not None:
+def render(text: str, references: Mapping[str, str] | References | None = None) -> SafeString:
+    if isinstance(references, References):
+        text = _mark_gaps(text, references)
+    elif references is not None:
         text = fill_references(text, references)
     html: list[str] = []
     for block in re.split(r"\n\s*\n", text.strip()):
@@ -44,7 +83,10 @@ def render(text: str, references: Mapping[str, str] | None = None) -> SafeString
             html.append(f"<ol>{items}</ol>")
         else:
             html.append("<p>" + "<br>".join(_inline(line) for line in lines) + "</p>")
-    return mark_safe("".join(html))  # noqa: S308 - every piece above was escaped
+    out = "".join(html)
+    if isinstance(references, References):
+        out = _GAP.sub(lambda m: _gap(m.group(1), references), out)
+    return mark_safe(out)  # noqa: S308 - every piece above was escaped
 
 
 def _words(text: str) -> list[str]:

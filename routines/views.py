@@ -5,9 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jarfalla.collation import swedish
+from rollout import next_steps
 from rollout import selectors as rollout_selectors
 from rollout.forms import ReasonForm
 from rollout.models import Step, StepState, StepStatus
@@ -43,10 +46,10 @@ def _back(unit: Unit) -> HttpResponse:
 
 
 def _rendered(
-    routine: Routine, number: int | None = None
+    routine: Routine, number: int | None = None, *, references_url: str | None = None
 ) -> tuple[object, list[tuple[object, object]]]:
     version = selectors.version(routine=routine, number=number)
-    refs = services.references(municipality=routine.rollout.unit.municipality)
+    refs = services.references(municipality=routine.rollout.unit.municipality, url=references_url)
     return version, [
         (title, render_text(version.sections.get(key, ""), refs)) for key, title in SECTIONS
     ]
@@ -78,7 +81,11 @@ def routine(request: HttpRequest, pk: int) -> HttpResponse:
             "examples": selectors.examples(unit=unit),
         }
     else:
-        version, sections = _rendered(current)
+        # A coordinator's "not filled in" markers lead to the page where they are filled in.
+        references_url = (
+            reverse("routines:references", args=[unit.municipality_id]) if is_coordinator else None
+        )
+        version, sections = _rendered(current, references_url=references_url)
         versions = Paginator(selectors.versions(routine=current), VERSIONS_PER_PAGE).get_page(
             request.GET.get("page")
         )
@@ -95,6 +102,7 @@ def routine(request: HttpRequest, pk: int) -> HttpResponse:
             and current.status == RoutineStatus.REVIEW
             and not (coordinator_ok if is_coordinator else manager_ok),
             "examples": selectors.examples(unit=unit),
+            "references_url": references_url,
         }
     return render(request, "routines/routine.html", context)
 
@@ -169,7 +177,14 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "routines/edit.html",
-        {"unit": unit, "routine": current, "form": form, "conflict": conflict, "version": latest},
+        {
+            "unit": unit,
+            "routine": current,
+            "form": form,
+            "conflict": conflict,
+            "version": latest,
+            "is_coordinator": access.is_coordinator_of(request.user, unit.municipality_id),
+        },
     )
 
 
@@ -228,7 +243,12 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     except RolloutError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Du har godkänt version %(number)s.") % {"number": version})
+        messages.success(
+            request,
+            next_steps.with_next_action(
+                request, unit, _("Du har godkänt version %(number)s.") % {"number": version}
+            ),
+        )
     return _back(unit)
 
 
@@ -273,7 +293,10 @@ def implement(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(
-                request, _("Rutinen är införd. Steg 3 är klart; uppföljningarna väntar.")
+                request,
+                next_steps.with_next_action(
+                    request, unit, _("Rutinen är införd. Steg 3 är klart; uppföljningarna väntar.")
+                ),
             )
             return redirect("units:detail", pk=unit.pk)
     return render(
@@ -388,7 +411,9 @@ def example(request: HttpRequest, routine_pk: int) -> HttpResponse:
 def reference_data(request: HttpRequest, municipality_pk: int) -> HttpResponse:
     municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
     services.references_ensure_defaults(municipality=municipality)
-    entries = list(ReferenceEntry.objects.filter(municipality=municipality).order_by("label"))
+    entries = list(
+        ReferenceEntry.objects.filter(municipality=municipality).order_by(swedish("label"), "pk")
+    )
     form = ReferenceForm(request.POST or None, entries=entries)
     if request.method == "POST" and form.is_valid():
         services.reference_update(

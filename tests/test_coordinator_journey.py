@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from rollout import services as engine
+from rollout.engine import add_months
 from rollout.models import Rollout, Step
 from tests.factories import (
     MunicipalityFactory,
@@ -244,7 +245,11 @@ class Journey:
             send = self.client.post if method == "post" else self.client.get
             response = send(form.action, data, follow=True)
         url = response.redirect_chain[-1][0] if response.redirect_chain else form.action
-        self.messages = [str(message) for message in response.context["messages"]]
+        # As read on the page: a message may carry a link to what comes next.
+        self.messages = [
+            " ".join(unescape(re.sub(r"<[^>]+>", "", str(message))).split())
+            for message in response.context["messages"]
+        ]
         page = self._check(url, response)
         assert page is not None
         self._page = page
@@ -388,7 +393,10 @@ def test_a_coordinator_takes_a_fresh_municipality_through_the_whole_model(
     )
     journey.submit("Markera steg 1 som klart")
     assert journey.page.url == unit_url
-    assert journey.messages == ["Steg 1 är klart. Nu väntar steg 2, den riktade utbildningen."]
+    assert journey.messages == [
+        "Steg 1 är klart. Nu väntar steg 2, den riktade utbildningen. "
+        "Nästa sak att göra: Boka riktad utbildning (ansvarig: samordnare)."
+    ]
 
     # 6. Step 2: book a session, record it as held, close the step.
     journey.follow("Steg 2: Riktad utbildning")
@@ -412,9 +420,15 @@ def test_a_coordinator_takes_a_fresh_municipality_through_the_whole_model(
     journey.follow("Registrera som genomfört")
     journey.submit("Spara", expect_error=True)
     journey.submit("Spara", participants="21", exercises="Fallövningar i grupp", rating="4")
-    assert journey.messages == ["Tillfället är registrerat som genomfört."]
+    assert journey.messages == [
+        "Tillfället är registrerat som genomfört. "
+        "Nästa sak att göra: Markera steg 2 som klart (ansvarig: samordnare)."
+    ]
     journey.submit("Markera steg 2 som klart")
-    assert journey.messages == ["Steg 2 är klart. Nu väntar steg 3, rutinerna."]
+    assert journey.messages == [
+        "Steg 2 är klart. Nu väntar steg 3, rutinerna. "
+        "Nästa sak att göra: Skriv rutinen (ansvarig: enhetschef)."
+    ]
 
     # 7. Step 3: the routine, written, approved by both and implemented.
     journey.follow("Steg 3: Rutiner")
@@ -424,11 +438,19 @@ def test_a_coordinator_takes_a_fresh_municipality_through_the_whole_model(
     journey.submit("Spara ny version", purpose=purpose + " Rutinen gäller även praktikanter.")
     journey.submit("Skicka för granskning")
     journey.submit("Godkänn version 2")
-    assert journey.messages == ["Du har godkänt version 2."]
+    assert journey.messages == [
+        "Du har godkänt version 2. Nästa sak att göra: Godkänn rutinen (ansvarig: enhetschef)."
+    ]
     manager_journey.open(f"/units/{unit.pk}/rutin/")
     manager_journey.submit("Godkänn version 2")
-    journey.open(journey.page.url)
-    journey.follow("Registrera att rutinen är införd")
+    assert manager_journey.messages == [
+        "Du har godkänt version 2. Nästa sak att göra: För in rutinen i verksamhetsplanen och "
+        "registrera att den är införd (ansvarig: enhetschef)."
+    ]
+    # The coordinator finds it on the unit page, as the one next thing to do.
+    journey.open(unit_url)
+    journey.follow("För in rutinen i verksamhetsplanen och registrera att den är införd")
+    assert journey.page.url == f"/units/{unit.pk}/rutin/inford/"
     journey.submit("Registrera", expect_error=True)
     implemented_on = timezone.localdate()
     journey.submit(
@@ -437,7 +459,11 @@ def test_a_coordinator_takes_a_fresh_municipality_through_the_whole_model(
         business_plan_location="Verksamhetsplan 2027, avsnitt 4.2",
         staff_informed_on=implemented_on.isoformat(),
     )
-    assert journey.messages == ["Rutinen är införd. Steg 3 är klart; uppföljningarna väntar."]
+    six_months = add_months(implemented_on, 6)
+    assert journey.messages == [
+        "Rutinen är införd. Steg 3 är klart; uppföljningarna väntar. Nästa sak att göra: Boka "
+        f"uppföljningen efter 6 månader (ansvarig: samordnare, senast {six_months:%Y-%m-%d})."
+    ]
 
     # 8. Step 4: the follow-ups after 6 and 12 months, booked and recorded, with a pause.
     for months in (6, 12):
@@ -446,8 +472,12 @@ def test_a_coordinator_takes_a_fresh_municipality_through_the_whole_model(
             dt.datetime.combine(due - dt.timedelta(days=14), dt.time(9), STOCKHOLM)
         )
         journey.open(unit_url)
-        journey.follow("Steg 4: Uppföljning")
-        journey.follow(f"Boka – Efter {months} månader")
+        if months == 6:
+            journey.follow("Steg 4: Uppföljning")
+            journey.follow(f"Boka – Efter {months} månader")
+        else:  # straight from the unit page's next thing to do
+            journey.follow(f"Boka uppföljningen efter {months} månader")
+            assert journey.page.url.endswith("/boka/")
         journey.submit("Boka och skicka inbjudan", expect_error=True)
         journey.submit(
             "Boka och skicka inbjudan",
@@ -484,7 +514,16 @@ def test_a_coordinator_takes_a_fresh_municipality_through_the_whole_model(
             effect="4",
             lessons="Rutinen behöver finnas i introduktionspärmen.",
         )
-        assert journey.messages == ["Uppföljningen är registrerad."]
+        if months == 6:
+            twelve_months = add_months(implemented_on, 12)
+            assert journey.messages == [
+                "Uppföljningen är registrerad. Nästa sak att göra: Boka uppföljningen efter 12 "
+                f"månader (ansvarig: samordnare, senast {twelve_months:%Y-%m-%d})."
+            ]
+    assert journey.messages == [
+        "Uppföljningen är registrerad. Alla fyra steg är klara och införandet är slutfört. "
+        "Ladda ned intyg"
+    ]
     assert "Alla fyra steg är klara." in journey.page.text
     assert Rollout.objects.get(unit=unit).status == "completed"
 

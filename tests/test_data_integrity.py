@@ -260,7 +260,7 @@ SYSTEM_WRITTEN = {
     "rollout.BoardReport.error",
     "rollout.Certificate.file",
     "rollout.MunicipalitySummary.data",
-    "training.CalendarFeed.token",
+    "training.CalendarFeed.token_hash",
     *(
         f"followup.Reminder.{name}"
         for name in (

@@ -272,7 +272,7 @@ def theme_kwargs(world: World, target: str) -> dict[str, Any]:
 
 def feed_kwargs(world: World, target: str) -> dict[str, Any]:
     """The coordinator's private calendar address (made by the row's setup)."""
-    return {"token": CalendarFeed.objects.get(user=world.users["coordinator"]).token}
+    return {"token": world.tokens["calendar_feed"]}
 
 
 def routine_of(world: World, target: str) -> Routine:
@@ -535,10 +535,6 @@ def themes_page(world: World, target: str) -> str:
     return reverse("training:themes", kwargs={"municipality_pk": world.municipality(target).pk})
 
 
-def feed_settings_page(world: World, target: str) -> str:
-    return reverse("training:calendar_feed_settings")
-
-
 def routine_page(world: World, target: str) -> str:
     return reverse("routines:routine", kwargs={"pk": world.unit(target).pk})
 
@@ -703,9 +699,13 @@ def sessions_this_week(world: World, target: str) -> None:
 
 
 def coordinator_feed(world: World, target: str) -> CalendarFeed:
-    """A session in unit A and the coordinator's private calendar address (target-less)."""
+    """A session in unit A and the coordinator's private calendar address (target-less); its
+    token (only a digest is stored) in world.tokens["calendar_feed"]."""
     booked_session(world, "unit_a")
-    return training_services.calendar_feed_renew(user=world.users["coordinator"])
+    feed, world.tokens["calendar_feed"] = training_services.calendar_feed_renew(
+        user=world.users["coordinator"]
+    )
+    return feed
 
 
 def routines_rollout(world: World, target: str) -> Rollout:
@@ -1900,6 +1900,8 @@ EXPECTATIONS: dict[str, Spec] = {
     # A new address is a new credential, so creating it (here: nobody has one yet) goes to the
     # audit log, filed under no municipality (the address is the person's). Replacing it
     # (calendar_feed.renewed), and the new address: test_calendar_feed_renewal_retires_*.
+    # Only a digest is stored, so the POST answers with the page that shows the address once
+    # (200, no redirect): tests/training/test_calendar_feed.py.
     "training:calendar_feed_settings": Spec(NONE, {
         "GET": {
             "anonymous":         (LOGIN,),
@@ -1914,13 +1916,12 @@ EXPECTATIONS: dict[str, Spec] = {
             "anonymous":         (LOGIN,),
             "manager_a":         (403,),
             "manager_b":         (403,),
-            "coordinator":       (302,),
-            "other_coordinator": (302,),
+            "coordinator":       (200,),
+            "other_coordinator": (200,),
             "observer":          (403,),
-            "superuser":         (302,),
+            "superuser":         (200,),
         },
-    }, allowed=("GET", "POST"), trail=audit("calendar_feed.created", municipality=no_municipality),
-       success_url=feed_settings_page),
+    }, allowed=("GET", "POST"), trail=audit("calendar_feed.created", municipality=no_municipality)),
     # Public: the token in the address is the only credential, so whoever holds the coordinator's
     # address gets the feed, logged in or not. An unknown token: test_calendar_feed_unknown_token_*.
     "training:calendar_feed": Spec(NONE, {"GET": {  # the coordinator's address; a session in A
@@ -2867,7 +2868,7 @@ def test_targeted_page_query_count_does_not_grow_with_sessions(
 def test_calendar_feed_unknown_token_is_404(client: Client, world: World, persona: str) -> None:
     coordinator_feed(world, "-")  # a real address exists; a made-up one still finds nothing
     log_in(client, world, persona)
-    for token in ("okand-adress", CalendarFeed.objects.get().token[:-1]):
+    for token in ("okand-adress", world.tokens["calendar_feed"][:-1]):
         url = reverse("training:calendar_feed", kwargs={"token": token})
         assert client.get(url).status_code == 404, url
 
@@ -2875,14 +2876,15 @@ def test_calendar_feed_unknown_token_is_404(client: Client, world: World, person
 @pytest.mark.django_db
 def test_calendar_feed_renewal_retires_the_old_address(client: Client, world: World) -> None:
     coordinator = world.users["coordinator"]
-    old = coordinator_feed(world, "-").token
+    coordinator_feed(world, "-")
+    old = world.tokens["calendar_feed"]
     client.force_login(coordinator)
     ends = trail_ends()
 
     response = client.post(reverse("training:calendar_feed_settings"))
 
-    assert response.status_code == 302
-    new = CalendarFeed.objects.get(user=coordinator).token
+    assert response.status_code == 200
+    new = response.context["feed_url"].rsplit("/", 1)[1].removesuffix(".ics")
     assert new != old
     # Audited as the person's own (no municipality), and the log never holds the credential.
     renewed = AuditEvent.objects.get(pk__gt=ends[AUDIT])
@@ -2906,7 +2908,8 @@ def test_calendar_feed_renewal_retires_the_old_address(client: Client, world: Wo
 def test_calendar_feed_of_a_deactivated_user_is_404(client: Client, world: World) -> None:
     feed = coordinator_feed(world, "-")
     User.objects.filter(pk=feed.user_id).update(is_active=False)
-    assert client.get(reverse("training:calendar_feed", args=[feed.token])).status_code == 404
+    url = reverse("training:calendar_feed", args=[world.tokens["calendar_feed"]])
+    assert client.get(url).status_code == 404
 
 
 # --- Step 3: examples stay within the sector ---------------------------------------------------

@@ -459,8 +459,8 @@ references_page = municipal("routines:references")
 
 
 def feed_url(env: Env) -> str:
-    feed = training_services.calendar_feed_renew(user=env.coordinator)
-    return reverse("training:calendar_feed", kwargs={"token": feed.token})
+    _feed, token = training_services.calendar_feed_renew(user=env.coordinator)
+    return reverse("training:calendar_feed", kwargs={"token": token})
 
 
 def admin(model: str) -> Url:
@@ -471,7 +471,7 @@ def admin(model: str) -> Url:
 PAGES = [
     # units
     Page("units-list", "coordinator", url("units:list"), units, names("Radenhet "), 6),
-    Page("units-list-manager", "manager_a", url("units:list"), managed, names("Radenhet "), 5),
+    Page("units-list-manager", "manager_a", url("units:list"), managed, names("Radenhet "), 6),
     Page("unit-managers", "coordinator", of_unit_a("units:detail"), managers, managed_shown, 9),
     Page("unit-rounds", "coordinator", of_unit_a("units:detail"), rounds, rounds_shown, 14),
     Page("unit-form", "coordinator", municipal("units:create"), sectors, names("Radsektor "), 4),

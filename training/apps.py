@@ -10,11 +10,17 @@ class TrainingConfig(AppConfig):
     def ready(self) -> None:
         from rollout import steps, timeline
         from rollout.models import Step
+        from training import receivers
         from training.selectors import digest, training_facts, web_course_facts
+        from training.steps import training_action_url, web_course_action_url
 
+        receivers.connect()
         steps.register(
             steps.StepApp(
-                Step.WEB_COURSE, page_url_name="training:web_course", facts=web_course_facts
+                Step.WEB_COURSE,
+                page_url_name="training:web_course",
+                facts=web_course_facts,
+                action_url=web_course_action_url,
             )
         )
         steps.register(
@@ -23,6 +29,7 @@ class TrainingConfig(AppConfig):
                 page_url_name="training:targeted",
                 facts=training_facts,
                 digest=digest,
+                action_url=training_action_url,
             )
         )
         timeline.register_texts(

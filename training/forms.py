@@ -168,6 +168,15 @@ class SessionForm(forms.Form):
         self.fields["themes"].queryset = themes  # type: ignore[attr-defined]
         self.fields["leader"].queryset = leaders  # type: ignore[attr-defined]
         self.warnings: list[str] = []
+        if not self.is_bound:
+            # Nothing to warn about before the first try: the box to book anyway comes with the
+            # warnings (full_clean), so nobody ticks it in advance.
+            del self.fields["confirm"]
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.warnings:
+            self.fields.pop("confirm", None)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -201,11 +201,13 @@ class TrainingSession(models.Model):
 
 
 class CalendarFeed(models.Model):
-    """A coordinator's private iCal feed. The token is the only credential: revoking makes a new
-    one and the old URL stops working."""
+    """A coordinator's private iCal feed. The token in the address is the only credential:
+    renewing makes a new one and the old address stops working. Only its SHA-256 digest is
+    stored (like units.Invitation), so a database leak or dump gives no working address; the
+    address is shown once, when it is made."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="calendar_feed")
-    token = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from jarfalla.collation import swedish
 from rollout.models import Rollout, RolloutStatus
 from training.models import SessionStatus, Theme, TrainingSession, WebCourseReport
 from units.models import Municipality, Unit, User
@@ -99,7 +100,8 @@ def week_sessions(*, units: QuerySet[Unit], monday: dt.date) -> QuerySet[Trainin
         )
         .select_related("rollout__unit", "leader")
         .prefetch_related("themes")
-        .order_by("starts_at")
+        # Sessions at the same time by unit, in Swedish alphabetical order.
+        .order_by("starts_at", swedish("rollout__unit__name"), "pk")
     )
 
 

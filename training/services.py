@@ -1,15 +1,17 @@
 """Writes for step 1: web-course reports and marking the step done."""
 
 import datetime as dt
+import hashlib
 import secrets
 from collections.abc import Iterable
 
-from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from followup import services as outbox
+from followup.models import CancelReason
 from jarfalla import sql
 from rollout import services as engine
 from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, Step, StepState, StepStatus
@@ -25,7 +27,7 @@ from training.models import (
 from training.selectors import share, web_course_completed
 from units import selectors as unit_selectors
 from units import services as unit_services
-from units.models import Municipality, Unit, User
+from units.models import Municipality, Role, Unit, User
 
 
 def web_course_report(
@@ -241,10 +243,19 @@ def wish_save(
     return wish
 
 
-def _notify(session: TrainingSession) -> None:
-    from training.tasks import send_session_invitation
+def _dispatch_soon() -> None:
+    from followup.tasks import send_due_reminders
 
-    send_session_invitation.delay_on_commit(session.pk)  # type: ignore[attr-defined]
+    send_due_reminders.delay()
+
+
+def _notify(session: TrainingSession) -> None:
+    """Queue the managers' invitations in the booking's own transaction, so that they are kept
+    whatever happens to the mail server or the broker, and ask for them to be sent once it
+    commits rather than at the next interval. Robust: if the broker is down the booking still
+    stands, and the beat's dispatch sends the invitations."""
+    session_invitation_queue(session=session)
+    transaction.on_commit(_dispatch_soon, robust=True)
 
 
 def _apply(
@@ -432,9 +443,17 @@ def training_complete(*, actor: User, rollout: Rollout) -> bool:
     return engine.step_complete(actor=actor, rollout=rollout, step=Step.TRAINING)
 
 
-def session_invitation_send(*, session: TrainingSession) -> int:
-    """E-mail each of the unit's managers the calendar file for the session's current state, in
-    the language each chose for e-mail."""
+def invitation_key(session: TrainingSession) -> str:
+    """The outbox key of the invitation for this state (sequence) of the session."""
+    return f"training:{session.uid}:{session.sequence}"
+
+
+def session_invitation_queue(*, session: TrainingSession) -> int:
+    """Queue in the outbox, for each of the unit's managers, an e-mail with the calendar file for
+    the session's current state, in the language each chose for e-mail. The reminder dispatcher
+    sends them (exactly once, retried while the mail server is away). Keyed by the session's
+    UID and sequence: queuing the same state again adds nothing; an earlier state's invitation
+    that has not gone out yet is cancelled, as this one replaces it. Returns how many were new."""
     session = (
         TrainingSession.objects.select_related("rollout__unit__municipality", "leader")
         .prefetch_related("themes")
@@ -445,7 +464,13 @@ def session_invitation_send(*, session: TrainingSession) -> int:
         unit_selectors.active_managers(unit=unit).select_related("notification_settings")
     )
     attendees = [manager.email for manager in managers]
-    messages = []
+    if session.sequence > 0:
+        outbox.cancel(
+            subject_key=f"training:{session.uid}:{session.sequence - 1}",
+            kinds=("training",),
+            reason=CancelReason.SUPERSEDED,
+        )
+    created = 0
     for manager in managers:
         # One message per manager: each reads it in their own language (the calendar file's
         # title and description too), and nobody's language is chosen for the others.
@@ -455,25 +480,35 @@ def session_invitation_send(*, session: TrainingSession) -> int:
             context = {"session": session, "unit": unit, "cancelled": method == "CANCEL"}
             subject = render_to_string("training/email/session_subject.txt", context).strip()
             body = render_to_string("training/email/session_body.txt", context)
-        message = EmailMultiAlternatives(
+        _reminder, new = outbox.schedule(
+            recipient=manager,
+            kind="training",
+            subject_key=invitation_key(session),
+            due_on=timezone.localtime(session.starts_at).date(),
             subject=subject,
             body=body,
-            to=[manager.email],
-            headers={"Auto-Submitted": "auto-generated"},
+            unit=unit,
+            ics=ics,
+            ics_method=method,
         )
-        message.attach_alternative(ics, f"text/calendar; method={method}; charset=UTF-8")
-        message.attach("inbjudan.ics", ics, "application/ics")
-        messages.append(message)
-    if not messages:
-        return 0
-    return mailers.default.send_messages(messages) or 0
+        created += new
+    return created
+
+
+def calendar_feed_token_hash(token: str) -> str:
+    """What is stored of a feed token (and looked up by): its SHA-256 digest."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @transaction.atomic
-def calendar_feed_renew(*, user: User) -> CalendarFeed:
-    """Create the private feed address, or replace it (the old address stops working)."""
+def calendar_feed_renew(*, user: User) -> tuple[CalendarFeed, str]:
+    """Create the private feed address, or replace it (the old address stops working).
+
+    Returns the feed and its token: only the token's digest is stored, so this is the one
+    moment the address can be shown."""
+    token = secrets.token_urlsafe(32)
     feed, created = CalendarFeed.objects.update_or_create(
-        user=user, defaults={"token": secrets.token_urlsafe(32)}
+        user=user, defaults={"token_hash": calendar_feed_token_hash(token)}
     )
     # A new address is a new credential: keep a trace (never the token itself).
     unit_services.audit_record(
@@ -482,4 +517,27 @@ def calendar_feed_renew(*, user: User) -> CalendarFeed:
         target=feed,
         municipality=None,
     )
-    return feed
+    return feed, token
+
+
+@transaction.atomic
+def calendar_feed_revoke_if_unbacked(*, user: User) -> bool:
+    """Delete the person's feed address if they may no longer have one: deactivated, or no
+    longer coordinator anywhere (nor superuser). Run on every change of account or role
+    (training.receivers), also those made in the admin; reactivation or a new role does not
+    bring an old address back. Returns whether an address was revoked."""
+    feeds = CalendarFeed.objects.filter(user=user)
+    if user.is_active and user.is_superuser:
+        return False
+    if user.is_active:
+        feeds = feeds.exclude(user__municipal_roles__role=Role.COORDINATOR)
+    feed = feeds.first()
+    if feed is None:
+        return False
+    feed_id = feed.pk
+    feed.delete()
+    feed.pk = feed_id  # the trail names what was revoked
+    unit_services.audit_record(
+        actor=None, action="calendar_feed.revoked", target=feed, municipality=None
+    )
+    return True

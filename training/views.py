@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jarfalla.collation import swedish
+from rollout import next_steps
 from rollout import selectors as rollout_selectors
 from rollout.forms import ReasonForm
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
@@ -150,7 +152,12 @@ def web_course_complete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("training:web_course", pk=unit.pk)
     if changed:
-        messages.success(request, _("Steg 1 är klart. Nu väntar steg 2, den riktade utbildningen."))
+        messages.success(
+            request,
+            next_steps.with_next_action(
+                request, unit, _("Steg 1 är klart. Nu väntar steg 2, den riktade utbildningen.")
+            ),
+        )
     else:
         messages.info(request, _("Steg 1 var redan markerat som klart."))
     return redirect("units:detail", pk=unit.pk)
@@ -168,7 +175,7 @@ def _leaders(unit: Unit) -> QuerySet[User]:
     """Who may lead a session: the municipality's coordinators."""
     return User.objects.filter(
         municipal_roles__municipality=unit.municipality, municipal_roles__role=Role.COORDINATOR
-    ).order_by("email")
+    ).order_by(swedish(unit_selectors.person_name()), "pk")
 
 
 def _rollout_or_404(unit: Unit) -> Rollout:
@@ -401,7 +408,12 @@ def session_held(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse
         except RolloutError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Tillfället är registrerat som genomfört."))
+            messages.success(
+                request,
+                next_steps.with_next_action(
+                    request, unit, _("Tillfället är registrerat som genomfört.")
+                ),
+            )
             return redirect("training:targeted", pk=unit.pk)
     return render(
         request, "training/held_form.html", {"unit": unit, "session": session, "form": form}
@@ -420,7 +432,12 @@ def targeted_complete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("training:targeted", pk=unit.pk)
     if changed:
-        messages.success(request, _("Steg 2 är klart. Nu väntar steg 3, rutinerna."))
+        messages.success(
+            request,
+            next_steps.with_next_action(
+                request, unit, _("Steg 2 är klart. Nu väntar steg 3, rutinerna.")
+            ),
+        )
     return redirect("units:detail", pk=unit.pk)
 
 
@@ -526,25 +543,34 @@ def calendar_feed_settings(request: HttpRequest) -> HttpResponse:
     if not access.roles_of(request.user).is_coordinator:
         raise PermissionDenied
     assert isinstance(request.user, User)
+    url = None
+    feed: CalendarFeed | None
     if request.method == "POST":
-        services.calendar_feed_renew(user=request.user)
+        # Only a digest of the token is stored, so the address is shown in this response and
+        # never again (no redirect: the token must not wait in the session for the next page).
+        renewing = CalendarFeed.objects.filter(user=request.user).exists()
+        feed, token = services.calendar_feed_renew(user=request.user)
+        url = request.build_absolute_uri(reverse("training:calendar_feed", args=[token]))
         messages.success(
-            request, _("En ny kalenderadress är skapad. Den gamla fungerar inte längre.")
+            request,
+            _("En ny kalenderadress är skapad. Den gamla fungerar inte längre.")
+            if renewing
+            else _("Din kalenderadress är skapad."),
         )
-        return redirect("training:calendar_feed_settings")
-    feed = CalendarFeed.objects.filter(user=request.user).first()
-    url = (
-        request.build_absolute_uri(reverse("training:calendar_feed", args=[feed.token]))
-        if feed
-        else None
-    )
-    return render(request, "training/calendar_feed.html", {"feed_url": url})
+    else:
+        feed = CalendarFeed.objects.filter(user=request.user).first()
+    return render(request, "training/calendar_feed.html", {"feed": feed, "feed_url": url})
 
 
 @require_GET
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
-    """The private feed: the token in the address is the only credential."""
-    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    """The private feed: the token in the address is the only credential. Looked up by its
+    digest in the database (an index lookup, no comparison in Python)."""
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=services.calendar_feed_token_hash(token))
+        .first()
+    )
     if feed is None or not feed.user.is_active:
         raise Http404
     sessions = selectors.feed_sessions(user=feed.user)

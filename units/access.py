@@ -18,7 +18,6 @@ from units.models import (
     Invitation,
     Municipality,
     MunicipalRole,
-    RegionalObserver,
     Role,
     Sector,
     Unit,
@@ -74,11 +73,9 @@ def regional_municipalities(user: AnyUser) -> QuerySet[Municipality]:
 
 def may_compare_municipalities(user: AnyUser) -> bool:
     """May open the regional view: a superuser, or a regional observer even while no
-    municipality is granted (yet, or any more), who is told so instead of being refused."""
-    if not _active(user):
-        return False
-    assert isinstance(user, User)
-    return user.is_superuser or RegionalObserver.objects.filter(user=user).exists()
+    municipality is granted (yet, or any more), who is told so instead of being refused.
+    From the person's roles (no query): the menu asks on every page."""
+    return roles_of(user).compares_municipalities
 
 
 def _readable_municipality(user: AnyUser, pk: int) -> "Roles":
@@ -253,6 +250,13 @@ class Roles:
     coordinator_of: tuple[int, ...]
     observer_of: tuple[int, ...]
     manager_of: tuple[int, ...]
+    # A regional observer (units.RegionalObserver), granted municipalities or not (yet).
+    regional: bool = False
+
+    @property
+    def compares_municipalities(self) -> bool:
+        """May open the regional view (may_compare_municipalities)."""
+        return self.superuser or self.regional
 
     @property
     def is_coordinator(self) -> bool:
@@ -268,12 +272,15 @@ class Roles:
         return self.superuser or bool(self.coordinator_of)
 
 
+# Not a units.Role: the row that says the person is a regional observer (ref 0, unused).
+_REGIONAL = "regional"
 # Everyone's roles, a row each: (user_id, role, ref), ref naming the municipality or, for a
-# manager, the unit. Tables and the manager role's value written out (tests/units/test_access.py
-# checks them); PostgreSQL applies the WHERE of the statements below inside both arms.
+# manager, the unit. Tables and the role values written out (tests/units/test_access.py
+# checks them); PostgreSQL applies the WHERE of the statements below inside every arm.
 _ROLES_UNION = (
     "SELECT user_id, role, municipality_id AS ref FROM units_municipalrole "
     "UNION ALL SELECT user_id, 'manager', unit_id FROM units_unitmanager "
+    "UNION ALL SELECT user_id, 'regional', 0 FROM units_regionalobserver "
 )
 # Constants only are joined into these texts; the user's id is a parameter.
 _ROLES_SQL = f"SELECT role, ref FROM ({_ROLES_UNION}) r WHERE r.user_id = %s"  # noqa: S608
@@ -301,6 +308,7 @@ def _remember_roles(user: User, rows: list[tuple[str, int]]) -> Roles:
         coordinator_of=tuple(sorted(m for r, m in rows if r == Role.COORDINATOR)),
         observer_of=tuple(sorted(m for r, m in rows if r == Role.OBSERVER)),
         manager_of=tuple(sorted(m for r, m in rows if r == Role.MANAGER)),
+        regional=any(r == _REGIONAL for r, _m in rows),
     )
     return user._roles_cache  # type: ignore[attr-defined]
 

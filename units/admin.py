@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
-from django.db.models import Manager, Model, QuerySet
+from django.db.models import Manager, Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -19,21 +19,6 @@ from units.models import (
     UnitManager,
     User,
 )
-
-
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    ordering = ("email",)
-    list_display = ("email", "first_name", "last_name", "is_active", "is_staff", "last_login")
-    list_filter = ("is_active", "is_staff", "is_superuser")
-    search_fields = ("email", "first_name", "last_name")
-    fieldsets = (
-        (None, {"fields": ("email", "password")}),
-        (_("Namn"), {"fields": ("first_name", "last_name")}),
-        (_("Behörighet"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
-        (_("Datum"), {"fields": ("last_login", "date_joined")}),
-    )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
 def _value(obj: Model | None, field: str) -> Any:
@@ -80,6 +65,52 @@ class AuditedAdmin(admin.ModelAdmin):
             unit=unit if verb != "deleted" or not isinstance(obj, Unit) else None,
             changes=changes,
         )
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):  # type: ignore[misc]
+    """People: creating, changing (active, staff, superuser) and deleting them is audited like
+    the other admin changes; a deletion is filed under each municipality the person had a
+    role in, so its coordinators see it too, and keeps the address of who was deleted."""
+
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "is_active", "is_staff", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser")
+    search_fields = ("email", "first_name", "last_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Namn"), {"fields": ("first_name", "last_name")}),
+        (_("Behörighet"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Datum"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def _audit(self, request: HttpRequest, obj: Any, verb: str, changes: dict[str, Any]) -> None:
+        actor = request.user if isinstance(request.user, User) else None
+        # Never a password (or its hash) in the trail, whatever the form calls the field.
+        changes = {k: v for k, v in changes.items() if "password" not in k}
+        if verb != "deleted":
+            services.audit_record(
+                actor=actor,
+                action=f"user.{verb}_in_admin",
+                target=obj,
+                municipality=None,
+                changes=changes,
+            )
+            return
+        # Read before the delete: the roles and memberships go with the account (CASCADE).
+        municipalities = Municipality.objects.filter(
+            Q(roles__user=obj) | Q(units__managers__user=obj)
+        ).distinct()
+        places: list[Municipality | None] = list(municipalities) or [None]
+        for municipality in places:
+            services.audit_record(
+                actor=actor,
+                action="user.deleted_in_admin",
+                target=obj,
+                municipality=municipality,
+                changes={"email": (obj.email, None)},
+            )
 
 
 class SectorInline(admin.TabularInline):

@@ -9,6 +9,8 @@ class UnitsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.mfa.signals import authenticator_removed
 
+        from units import receivers
         from units.middleware import forget_mfa
 
         authenticator_removed.connect(forget_mfa, dispatch_uid="units.forget_mfa")
+        receivers.connect()

@@ -1,15 +1,19 @@
 """People and (from issue 3 on) municipalities, sectors, units and memberships."""
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from jarfalla.collation import swedish
 from units.validators import validate_no_personal_data
 
 
@@ -39,6 +43,10 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-postadress"), unique=True)
+    # When the account was last deactivated: every session and password-reset link made before
+    # then stops working for good (both hashes include it), so reactivating the account needs
+    # a fresh login. Set by units.receivers, also for deactivation in the admin.
+    credentials_revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -52,6 +60,27 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    # Django's session hash (an HMAC of the password hash), with the revocation stamp added
+    # once there is one: before any deactivation it is exactly Django's, so nobody is logged
+    # out by this code arriving.
+    def get_session_auth_hash(self) -> str:
+        return self._credentials_hmac(secret=None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._credentials_hmac(secret=fallback_secret)
+
+    def _credentials_hmac(self, *, secret: str | bytes | None) -> str:
+        value = self.password
+        if self.credentials_revoked_at is not None:
+            value = f"{value}|{self.credentials_revoked_at.timestamp()}"
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            value,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 def default_followup_offsets() -> list[int]:
@@ -113,7 +142,7 @@ class Municipality(models.Model):
     class Meta:
         verbose_name = _("kommun")
         verbose_name_plural = _("kommuner")
-        ordering = ("name",)
+        ordering = (swedish("name"), "id")  # jarfalla.collation: Swedish alphabetical order
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
@@ -139,7 +168,7 @@ class Sector(models.Model):
     class Meta:
         verbose_name = _("sektor")
         verbose_name_plural = _("sektorer")
-        ordering = ("name",)
+        ordering = (swedish("name"), "id")  # jarfalla.collation: Swedish alphabetical order
         constraints = [
             models.UniqueConstraint(
                 "municipality", Lower("name"), name="sector_name_unique_per_municipality"
@@ -206,7 +235,7 @@ class Unit(models.Model):
     class Meta:
         verbose_name = _("enhet")
         verbose_name_plural = _("enheter")
-        ordering = ("name",)
+        ordering = (swedish("name"), "id")  # jarfalla.collation: Swedish alphabetical order
         constraints = [
             models.UniqueConstraint(
                 "municipality", Lower("name"), name="unit_name_unique_per_municipality"

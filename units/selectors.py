@@ -1,21 +1,26 @@
 """Reads used by the views; every queryset starts from units.access."""
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 
+from jarfalla.collation import swedish
 from units import access
 from units.access import AnyUser
 from units.models import AuditEvent, Invitation, Municipality, MunicipalRole, Sector, Unit, User
 
-UNIT_SORTS = {
-    "name": ("name",),
-    "-name": ("-name",),
-    "sector": ("sector__name", "name"),
-    "-sector": ("-sector__name", "name"),
-    "kind": ("kind", "name"),
-    "-kind": ("-kind", "name"),
-    "headcount": ("headcount", "name"),
-    "-headcount": ("-headcount", "name"),
+# Names in Swedish alphabetical order (jarfalla.collation); the id last, so that equal names
+# keep one order from page to page.
+UNIT_SORTS: dict[str, tuple[OrderBy | str, ...]] = {
+    "name": (swedish("name").asc(), "id"),
+    "-name": (swedish("name").desc(), "-id"),
+    "sector": (swedish("sector__name").asc(), swedish("name").asc(), "id"),
+    "-sector": (swedish("sector__name").desc(), swedish("name").asc(), "id"),
+    "kind": ("kind", swedish("name").asc(), "id"),
+    "-kind": ("-kind", swedish("name").asc(), "id"),
+    "headcount": ("headcount", swedish("name").asc(), "id"),
+    "-headcount": ("-headcount", swedish("name").asc(), "id"),
 }
 
 
@@ -46,23 +51,48 @@ def sectors_for_filter(*, user: AnyUser) -> QuerySet[Sector]:
     """Sectors of the municipalities whose units the user sees."""
     return Sector.objects.filter(
         municipality_id__in=access.visible_units(user).values("municipality_id")
-    ).order_by("name")
+    ).order_by(swedish("name"), "id")
 
 
 def unit_managers(*, unit: Unit) -> QuerySet:
-    return unit.managers.select_related("user").order_by("user__email")
+    """The unit's managers in Swedish order of what the page shows: the name, else the e-mail."""
+    return unit.managers.select_related("user").order_by(
+        swedish(person_name("user__")), swedish("user__email"), "id"
+    )
+
+
+def person_name(prefix: str = "") -> Coalesce:
+    """A person's name as User.get_full_name() gives it, or the e-mail when there is none, as
+    an expression (``prefix`` is the path to the user, e.g. "user__")."""
+    full = Trim(Concat(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name")))
+    return Coalesce(NullIf(full, Value("")), F(f"{prefix}email"), output_field=CharField())
 
 
 def active_managers(*, unit: Unit) -> QuerySet[User]:
     """The unit's managers who can still sign in, by e-mail: the people that invitations, notices
     and calendar files name and reach (a deactivated account has lost the role)."""
-    return User.objects.filter(managed_units__unit=unit, is_active=True).order_by("email")
+    return User.objects.filter(managed_units__unit=unit, is_active=True).order_by(
+        swedish("email"), "id"
+    )
 
 
 def mail_language(prefs: object | None) -> str:
     """The language of a person's e-mail: the one in their notification settings (the followup
     app's, passed in; None when they have none), else the site's. An empty choice is no choice."""
     return getattr(prefs, "language", "") or settings.LANGUAGE_CODE
+
+
+def mail_language_for_address(*, email: str) -> str:
+    """The language of e-mail to an address: that of the person it belongs to (their login
+    address or another one they added), else the site's. E-mail that starts from a request
+    (allauth's, invitations) is written in it, whatever language that request was in."""
+    owner = (
+        User.objects.filter(Q(email__iexact=email) | Q(emailaddress__email__iexact=email))
+        .select_related("notification_settings")
+        .order_by("pk")
+        .first()
+    )
+    return mail_language(getattr(owner, "notification_settings", None))
 
 
 def pending_invitations(
@@ -81,7 +111,7 @@ def pending_invitations(
 
 
 def municipal_people(*, municipality: Municipality) -> QuerySet[MunicipalRole]:
-    return municipality.roles.select_related("user").order_by("role", "user__email")
+    return municipality.roles.select_related("user").order_by("role", swedish("user__email"), "id")
 
 
 def audit_events(*, municipality: Municipality) -> QuerySet[AuditEvent]:

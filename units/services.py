@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -16,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from units import freshness
+from jarfalla.mail import automatic_headers
+from units import freshness, selectors
 from units.models import (
     AuditEvent,
     Invitation,
@@ -335,6 +337,24 @@ def municipal_role_remove(*, actor: User, membership: MunicipalRole) -> None:
     membership.delete()
 
 
+# --- Accounts -------------------------------------------------------------------------------
+
+
+def user_credentials_revoke(*, user: User) -> None:
+    """End everything that lets the person in without a fresh login: every session and every
+    password-reset link made until now (units.receivers calls this on deactivation, also in the
+    admin). Stamped in the row, not only on this instance: the session hash and the reset
+    tokens read it (User.get_session_auth_hash, units.tokens). Stamping again later changes
+    nothing for an account that has no sessions."""
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(credentials_revoked_at=now)
+    user.credentials_revoked_at = now
+    # The stamp already makes the sessions useless; ending them also empties the session
+    # store and the person's list of sessions.
+    for session in UserSession.objects.filter(user=user):
+        session.end()
+
+
 # --- Invitations ----------------------------------------------------------------------------
 
 
@@ -357,11 +377,14 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
         "model_name": invitation.municipality.model_name,
         "inviter": invitation.invited_by,
     }
-    # The recipient has no language preference yet: Swedish first, English included below.
-    with translation.override("sv"):
+    # Someone new has no language choice yet: Swedish first, with a summary in English below.
+    # Someone who already has an account gets it in the language they chose.
+    with translation.override(selectors.mail_language_for_address(email=invitation.email)):
         subject = render_to_string("units/email/invitation_subject.txt", context).strip()
         body = render_to_string("units/email/invitation_body.txt", context)
-    EmailMessage(subject=subject, body=body, to=[invitation.email]).send()
+    EmailMessage(
+        subject=subject, body=body, to=[invitation.email], headers=automatic_headers()
+    ).send()
 
 
 @transaction.atomic
@@ -380,10 +403,11 @@ def invitation_create(
     if unit is not None and unit.municipality_id != municipality.pk:
         raise ValidationError(_("Enheten hör till en annan kommun."))
     earlier = Invitation.objects.filter(
+        # Whatever its role: inviting again as an observer replaces a coordinator invitation
+        # sent by mistake (the same place means the same unit, or the municipality itself).
         email=email,
         municipality=municipality,
         unit=unit,
-        role=role,
         accepted_at__isnull=True,
         revoked_at__isnull=True,
     )
@@ -445,6 +469,43 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
         unit=invitation.unit,
     )
     return invitation
+
+
+@transaction.atomic
+def invitations_revoke_unbacked(*, inviter: User) -> int:
+    """Revoke the pending invitations this person sent that they could no longer send: all of
+    them once the account is deactivated, and those of a municipality they no longer
+    coordinate (superusers may invite anywhere). An invitation carries its sender's authority,
+    so it must not outlive it; another coordinator sends a new one. Run on every change of
+    account or role (units.receivers), also those made in the admin. Returns how many."""
+    pending = Invitation.objects.filter(
+        invited_by=inviter,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).select_related("municipality", "unit")
+    if inviter.is_active:
+        if inviter.is_superuser:
+            return 0
+        pending = pending.exclude(
+            municipality__in=MunicipalRole.objects.filter(
+                user=inviter, role=Role.COORDINATOR
+            ).values("municipality")
+        )
+    revoked = list(pending.select_for_update(of=("self",)))
+    now = timezone.now()
+    for invitation in revoked:
+        invitation.revoked_at = now
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=None,
+            action="invitation.revoked",
+            target=invitation,
+            municipality=invitation.municipality,
+            unit=invitation.unit,
+            changes={"invited_by": (inviter.email, None)},
+        )
+    return len(revoked)
 
 
 def invitation_for_token(token: str) -> Invitation:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jarfalla.collation import swedish
 from units import access, pagecache, sections, selectors, services
 from units.forms import (
     MUNICIPAL_ROLE_CHOICES,
@@ -81,6 +82,14 @@ def unit_list(request: HttpRequest) -> HttpResponse:
             "sort_query": sort_query.urlencode(),
             "roles": roles,
             "only_manager": only_manager,
+            # Where each of their units stands in the model (added by rollout): a manager has
+            # no dashboard to see it on.
+            "list_columns": sections.list_columns() if only_manager else [],
+            "rows": (
+                sections.for_unit_list(list(page.object_list))
+                if only_manager
+                else [(unit, []) for unit in page.object_list]
+            ),
             "create_in": _single(access.coordinated_municipalities(request.user)),
         },
     )
@@ -358,7 +367,7 @@ def _settings_page(
             "municipality": municipality,
             "form": form,
             "sector_form": sector_form,
-            "sectors": municipality.sectors.order_by("-is_active", "name"),
+            "sectors": municipality.sectors.order_by("-is_active", swedish("name"), "pk"),
         },
     )
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from followup import services as outbox
 from followup.models import Reminder, ReminderStatus
 from jarfalla.bench.scenarios import REMINDERS_QUERY_SAMPLES
+from jarfalla.mail import automatic_headers
 from units.models import User
 
 RECIPIENTS = 200
@@ -117,9 +118,10 @@ def create_due(tag: str, count: int, people: list[User]) -> None:
 
 def message_for(reminder: Reminder) -> EmailMultiAlternatives:
     """The message the dispatcher builds for this row (followup.services._send)."""
-    headers = {"Message-ID": outbox.message_id(reminder), "Auto-Submitted": "auto-generated"}
-    if reminder.kind in outbox.UNSUBSCRIBABLE:
-        headers["List-Unsubscribe"] = f"<{settings.SITE_URL}{reverse('followup:settings')}>"
+    headers = {
+        "Message-ID": outbox.message_id(reminder),
+        **automatic_headers(unsubscribe=reminder.kind in outbox.UNSUBSCRIBABLE),
+    }
     message = EmailMultiAlternatives(
         subject=reminder.subject, body=reminder.body, to=[reminder.recipient.email], headers=headers
     )

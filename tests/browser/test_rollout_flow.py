@@ -58,8 +58,9 @@ def test_start_report_twice_and_close_step_1(
         current = manager.locator('[aria-current="step"]')
         expect(current).to_contain_text("Steg 2: Riktad utbildning")
         expect(current).to_contain_text("Aktuellt steg")
-        expect(manager.get_by_text("Boka riktad utbildning")).to_be_visible()
-        expect(manager.get_by_text("ansvarig: samordnare")).to_be_visible()
+        next_action = manager.locator(".next-action")
+        expect(next_action.get_by_role("link", name="Boka riktad utbildning")).to_be_visible()
+        expect(next_action).to_contain_text("ansvarig: samordnare")
     finally:
         context.close()
 

@@ -91,8 +91,9 @@ def test_routine_from_template_conflict_approval_implementation_pdf(
         manager.get_by_role("button", name="Registrera").click()
         expect(manager.get_by_role("status")).to_contain_text("Steg 3 är klart")
         expect(manager.locator('[aria-current="step"]')).to_contain_text("Steg 4: Uppföljning")
-        expect(manager.get_by_text("Genomför uppföljning 6 månader")).to_be_visible()
-        expect(manager.get_by_text("senast 2027-05-20")).to_be_visible()
+        next_action = manager.locator(".next-action")
+        expect(next_action).to_contain_text("Boka uppföljningen efter 6 månader")
+        expect(next_action).to_contain_text("senast 2027-05-20")
 
         manager.goto(f"/units/{unit_a.pk}/rutin/dokument/")
         expect(manager.get_by_role("heading", level=1)).to_have_text(

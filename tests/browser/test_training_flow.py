@@ -93,7 +93,9 @@ def test_themes_booking_moving_held_and_step_2_done(
     page.get_by_role("button", name="Markera steg 2 som klart").click()
     expect(page.get_by_role("status")).to_contain_text("Steg 2 är klart.")
     expect(page.locator('[aria-current="step"]')).to_contain_text("Steg 3: Rutiner")
-    expect(page.get_by_text("Skriv rutinen")).to_be_visible()
+    # The unit page's next thing to do, which the confirmation repeats as a link.
+    expect(page.locator(".next-action").get_by_role("link", name="Skriv rutinen")).to_be_visible()
+    expect(page.get_by_role("status").get_by_role("link", name="Skriv rutinen")).to_be_visible()
 
     page.goto("/utbildning/vecka/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Utbildningar vecka")

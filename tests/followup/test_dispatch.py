@@ -12,10 +12,17 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.db import DatabaseError, connection, connections
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from followup import services
-from followup.models import DispatchRun, Reminder, ReminderStatus
+from followup.models import (
+    CancelReason,
+    DispatchRun,
+    NotificationSettings,
+    Reminder,
+    ReminderStatus,
+)
 from tests.conftest import require_service
 from tests.factories import UserFactory
 from units.models import User
@@ -354,3 +361,176 @@ def test_the_parsed_headers_kept_are_bounded() -> None:
             str(headers("Message-ID", f"<reminder-{n}@example.se>")) == f"<reminder-{n}@example.se>"
         )
     assert 0 < len(headers._parsed) <= services._HeaderClasses.KEEP
+
+
+# --- Withheld at send time: what was queued but is no longer wanted ------------------------
+
+
+@pytest.mark.django_db
+def test_switching_a_notification_off_after_queueing_prevents_sending(
+    smtp_server, client, coordinator: User, unit_a
+) -> None:
+    nudge = remind(coordinator, key="web_course:1", kind="nudge", unit=unit_a)
+    digest = remind(coordinator, key=f"digest:{coordinator.pk}", kind="digest")
+    meeting = remind(coordinator, key="followup:x:0", kind="meeting", unit=unit_a)
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("followup:settings"), {"digest": "never", "language": "sv"}
+    )  # the nudges box left unticked
+    assert response.status_code == 302
+    result = services.dispatch()
+    assert result.sent == 1  # a meeting notice cannot be turned off
+    assert smtp_server.message_ids == [f"<reminder-{meeting.pk}-followup.x.0@127.0.0.1>"]
+    for withheld in (nudge, digest):
+        withheld.refresh_from_db()
+        assert (withheld.status, withheld.cancel_reason, withheld.attempts) == (
+            ReminderStatus.CANCELLED,
+            CancelReason.TURNED_OFF,
+            0,
+        )
+        assert withheld.sent_at is None
+    assert services.dispatch().sent == 0  # and never later
+    assert len(smtp_server.sink.messages) == 1
+
+
+@pytest.mark.django_db
+def test_a_recipient_deactivated_after_queueing_is_not_mailed(smtp_server, user: User) -> None:
+    withheld, kept = remind(user, key="a", kind="meeting"), remind(UserFactory.create(), key="b")
+    # A bulk update (an admin action, a script) saves no model and sends no signal.
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert services.dispatch().sent == 1
+    assert smtp_server.message_ids == [f"<reminder-{kept.pk}-b@127.0.0.1>"]
+    withheld.refresh_from_db()
+    assert (withheld.status, withheld.cancel_reason) == (
+        ReminderStatus.CANCELLED,
+        CancelReason.INACTIVE,
+    )
+
+
+@pytest.mark.django_db
+def test_withheld_reminders_cost_no_more_statements(smtp_server, user: User) -> None:
+    NotificationSettings.objects.create(user=user, nudges=False)
+    sender = UserFactory.create()
+
+    def queries_with_half_withheld(count: int) -> int:
+        for number in range(count):
+            remind(user if number % 2 else sender, key=f"w{count}:{number}")
+        with CaptureQueriesContext(connection) as queries:
+            result = services.dispatch(limit=count)
+        assert (result.sent, result.withheld) == (count // 2, count // 2)
+        return len(queries)
+
+    per_reminder = (queries_with_half_withheld(20) - queries_with_half_withheld(10)) / 10
+    assert per_reminder <= (1 if connection.vendor == "postgresql" else 2)
+
+
+@pytest.mark.django_db
+def test_the_outbox_page_says_why_a_reminder_was_not_sent(
+    client, coordinator: User, manager_a: User, unit_a
+) -> None:
+    remind(manager_a, key="web_course:1", kind="nudge", unit=unit_a)
+    NotificationSettings.objects.create(user=manager_a, nudges=False)
+    services.dispatch()
+    client.force_login(coordinator)
+    url = reverse("followup:outbox", args=[unit_a.municipality_id])
+    page = client.get(url, {"status": "cancelled"}).content.decode()
+    assert "Avbruten" in page
+    assert "Mottagaren har stängt av den här sortens utskick." in page
+    assert 'href="?status=cancelled" aria-current="page"' in page
+    client.cookies["django_language"] = "en"
+    english = client.get(url, {"status": "cancelled"}).content.decode()
+    assert "The recipient has turned this kind of mailing off." in english
+
+
+# --- Training invitations go through the outbox ----------------------------------------------
+
+
+def calendar_of(message) -> tuple[str, str]:
+    """The METHOD and the text of a received message's calendar part."""
+    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    return part.get_param("method"), part.get_payload(decode=True).decode()
+
+
+@pytest.fixture
+def training_rollout(coordinator: User, unit_a):
+    from rollout import services as engine
+    from rollout.models import Step
+
+    rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+    engine.step_complete(actor=coordinator, rollout=rollout, step=Step.WEB_COURSE)
+    return rollout
+
+
+@pytest.mark.django_db
+def test_an_smtp_outage_then_recovery_delivers_a_session_invitation_exactly_once(
+    smtp_server,
+    coordinator: User,
+    manager_a: User,
+    training_rollout,
+    django_capture_on_commit_callbacks,
+) -> None:
+    from tests.factories import book_session
+    from training import services as training
+
+    smtp_server.stop()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):  # the request's commit
+            session = book_session(
+                training_rollout, coordinator, start + dt.timedelta(days=10), place="Aulan"
+            )
+        # Queued with the booking, in the same transaction: the outage loses nothing.
+        row = Reminder.objects.get(kind="training")
+        assert (row.recipient_id, row.status) == (manager_a.pk, ReminderStatus.PENDING)
+        assert row.attempts == 1  # the prompt dispatch after the commit met the outage
+        assert "ConnectionRefusedError" in row.last_error
+        # Queuing the same state again (a task redelivered, a repeated save) adds nothing.
+        training.session_invitation_queue(session=session)
+        assert Reminder.objects.filter(kind="training").count() == 1
+    smtp_server.start()
+    with time_machine.travel(start + dt.timedelta(minutes=3), tick=False):
+        assert services.dispatch().sent == 1
+        assert services.dispatch().sent == 0
+    assert len(smtp_server.sink.messages) == 1
+    message = smtp_server.sink.messages[0]
+    assert message["To"] == manager_a.email
+    assert str(message["Message-ID"]).strip() == (
+        f"<reminder-{row.pk}-training.{session.uid}.0@127.0.0.1>"
+    )
+    assert message["List-Unsubscribe"] is None  # an invitation cannot be turned off
+    method, calendar = calendar_of(message)
+    assert (method, "SEQUENCE:0" in calendar) == ("REQUEST", True)
+    row.refresh_from_db()
+    assert (row.status, row.unit_id) == (ReminderStatus.SENT, training_rollout.unit_id)
+
+
+@pytest.mark.django_db
+def test_a_session_moved_before_its_invitation_went_out_sends_only_the_latest(
+    smtp_server, coordinator: User, manager_a: User, training_rollout
+) -> None:
+    from tests.factories import book_session
+    from training import services as training
+
+    smtp_server.stop()
+    start = timezone.now() + dt.timedelta(days=10)
+    session = book_session(training_rollout, coordinator, start)
+    training.session_reschedule(
+        actor=coordinator,
+        session=session,
+        starts_at=start + dt.timedelta(days=1),
+        duration_minutes=60,
+        place="",
+        video_url="",
+        themes=[],
+        expected_participants=5,
+        leader=coordinator,
+    )
+    smtp_server.start()
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        assert services.dispatch().sent == 1
+    assert "SEQUENCE:1" in calendar_of(smtp_server.sink.messages[0])[1]
+    first = Reminder.objects.get(kind="training", subject_key=f"training:{session.uid}:0")
+    assert (first.status, first.cancel_reason) == (
+        ReminderStatus.CANCELLED,
+        CancelReason.SUPERSEDED,
+    )

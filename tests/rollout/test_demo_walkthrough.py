@@ -43,7 +43,7 @@ def test_the_coordinator_the_observer_and_the_board_report(
     assert re.fullmatch(r"/units/\d+/uppfoljning/", link)
     follow_up_page = client.get(link)
     assert follow_up_page.status_code == 200
-    assert "Genomför uppföljning 6 månader" in html
+    assert "uppföljningen efter 6 månader" in html
 
     sector = demo.sectors.get(name="Förskola")
     table = client.get(reverse("rollout:unit_table", args=[demo.pk]), {"sektor": sector.pk})

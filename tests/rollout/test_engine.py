@@ -118,7 +118,7 @@ def test_follow_ups_are_due_calendar_months_after_implementation() -> None:
     first = next_action(snap(DONE, DONE, DONE, IN_PROGRESS, completed3=implemented))
     assert first is not None
     assert (first.code, first.due) == ("follow_up_6", dt.date(2027, 2, 28))
-    assert str(first.text) == "Genomför uppföljning 6 månader"
+    assert str(first.text) == "Boka uppföljningen efter 6 månader"
     second = next_action(
         snap(DONE, DONE, DONE, IN_PROGRESS, completed3=implemented, facts={4: {"held": 1}})
     )

@@ -183,7 +183,7 @@ def test_no_reports_when_step_1_is_not_under_way(
     client.force_login(manager_a)
     url = reverse("training:web_course", args=[unit_a.pk])
     page = client.get(url).content.decode()
-    assert "Enheten har inget införande ännu." in page
+    assert "Enheten har inte börjat arbeta med modellen ännu." in page
     response = client.post(url, report(), follow=True)
     assert "Steg 1 är inte pågående" in response.content.decode()
     assert not WebCourseReport.objects.exists()
