@@ -79,6 +79,13 @@ class Reminder(models.Model):
                 name="reminder_claim_order",
             ),
             models.Index(fields=["status", "claimed_at"]),
+            # Cancelling what a booking, a move or a record made outdated (services.cancel):
+            # among the pending rows only, so it stays small however many sent ones are kept.
+            models.Index(
+                fields=["subject_key"],
+                condition=models.Q(status="pending"),
+                name="reminder_pending_subject",
+            ),
         ]
 
     def __str__(self) -> str:

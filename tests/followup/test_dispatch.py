@@ -534,3 +534,23 @@ def test_a_session_moved_before_its_invitation_went_out_sends_only_the_latest(
         ReminderStatus.CANCELLED,
         CancelReason.SUPERSEDED,
     )
+
+
+@pytest.mark.django_db
+def test_cancelling_reads_only_the_pending_rows_of_that_subject(user: User) -> None:
+    """Booking, moving or recording a follow-up or a session cancels its queued notices by
+    subject_key. The table keeps every sent reminder for years, so that must be an index lookup
+    among the pending rows, not a walk through the whole unique index (it led with recipient)."""
+    if connection.vendor != "postgresql":
+        require_service("needs PostgreSQL (EXPLAIN); set DATABASE_URL")
+    remind(user, key="session:1:0")
+    pending = Reminder.objects.filter(subject_key="session:1:0", status=ReminderStatus.PENDING)
+    with connection.cursor() as cursor:
+        # A handful of rows: without this the planner would rightly scan the table anyway.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = pending.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "reminder_pending_subject" in plan, plan
+    assert "Index Cond: ((subject_key)::text =" in plan, plan
+    assert services.cancel(subject_key="session:1:0") == 1
