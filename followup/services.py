@@ -169,15 +169,20 @@ RETURNING id, recipient_id, kind, subject_key, subject, body, html, ics, ics_met
 """
 # The reason the row is withheld, '' when it is to be sent (CancelReason values, written out;
 # the kinds are those in UNSUBSCRIBABLE). One row of the user and their settings, by key, read
-# once per claim: the row assignment above sets the three columns from it.
+# once per claim: the row assignment above sets the three columns from it. Always exactly one
+# row: were the recipient's row unreadable (deleted in a transaction whose deferred foreign
+# keys are not checked yet), a row assignment from no rows would set the status to NULL, and
+# the failing claim would stop every sweep at that row; it is withheld as inactive instead.
 _WITHHELD_SQL = """(
-    SELECT CASE
-        WHEN NOT u.is_active THEN 'inactive'
-        WHEN {reminder}.kind IN ('nudge', 'escalation') AND NOT s.nudges THEN 'turned_off'
-        WHEN {reminder}.kind = 'digest' AND s.digest = 'never' THEN 'turned_off'
-        ELSE '' END AS reason
-    FROM {user} u LEFT JOIN {settings} s ON s.user_id = u.id
-    WHERE u.id = {reminder}.recipient_id
+    SELECT COALESCE((
+        SELECT CASE
+            WHEN NOT u.is_active THEN 'inactive'
+            WHEN {reminder}.kind IN ('nudge', 'escalation') AND NOT s.nudges THEN 'turned_off'
+            WHEN {reminder}.kind = 'digest' AND s.digest = 'never' THEN 'turned_off'
+            ELSE '' END
+        FROM {user} u LEFT JOIN {settings} s ON s.user_id = u.id
+        WHERE u.id = {reminder}.recipient_id
+    ), 'inactive') AS reason
 )"""
 # The columns RETURNING lists, before next_attempt_at and the email.
 _CLAIMED = (
