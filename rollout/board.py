@@ -165,6 +165,9 @@ def unit_rows(*, municipality: Municipality, today: dt.date | None = None) -> li
         for unit in Unit.objects.filter(municipality=municipality, is_active=True)
         .select_related("sector")
         .only("id", "name", "kind", "headcount", "sector__name", "municipality_id")
+        # Not in the models' default (Swedish) order: every list made from the rows sorts
+        # them itself (SORT_KEYS, attention, the report), and this reads all the units.
+        .order_by()
     }
     for unit in units.values():
         unit.municipality = municipality
