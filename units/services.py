@@ -459,7 +459,18 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
         )
     if invitation.revoked_at:
         return invitation
-    invitation.revoked_at = timezone.now()
+    _mark_revoked(invitation, actor=actor, at=timezone.now())
+    return invitation
+
+
+def _mark_revoked(
+    invitation: Invitation,
+    *,
+    actor: User | None,
+    at: dt.datetime,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+) -> None:
+    invitation.revoked_at = at
     invitation.save(update_fields=["revoked_at"])
     audit_record(
         actor=actor,
@@ -467,8 +478,8 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
         target=invitation,
         municipality=invitation.municipality,
         unit=invitation.unit,
+        changes=changes,
     )
-    return invitation
 
 
 @transaction.atomic
@@ -495,16 +506,7 @@ def invitations_revoke_unbacked(*, inviter: User) -> int:
     revoked = list(pending.select_for_update(of=("self",)))
     now = timezone.now()
     for invitation in revoked:
-        invitation.revoked_at = now
-        invitation.save(update_fields=["revoked_at"])
-        audit_record(
-            actor=None,
-            action="invitation.revoked",
-            target=invitation,
-            municipality=invitation.municipality,
-            unit=invitation.unit,
-            changes={"invited_by": (inviter.email, None)},
-        )
+        _mark_revoked(invitation, actor=None, at=now, changes={"invited_by": (inviter.email, None)})
     return len(revoked)
 
 
