@@ -17,7 +17,13 @@ from followup.models import FollowUp, Reminder, ReminderStatus
 from rollout import services as rollout_services
 from rollout.models import Rollout, TimelineEvent
 from routines.models import ReferenceEntry, RoutineTemplate, RoutineVersion
-from tests.factories import MunicipalityFactory, UnitFactory, make_coordinator, make_manager
+from tests.factories import (
+    MunicipalityFactory,
+    UnitFactory,
+    UserFactory,
+    make_coordinator,
+    make_manager,
+)
 from training.models import TrainingSession
 from units import services as unit_services
 from units.models import AuditEvent, Municipality, MunicipalRole, Role, Unit, UnitManager, User
@@ -333,3 +339,21 @@ def test_the_admin_cannot_store_a_personnummer_in_names_and_labels(
     with pytest.raises(ValidationError) as refused:
         model(**fields).full_clean()
     assert any(field in refused.value.message_dict for field in ("name", "model_name", "label"))
+
+
+def test_memberships_moved_to_someone_else_stop_the_previous_holders_reminders(
+    unit_a: Unit, manager_a: User, coordinator: User
+) -> None:
+    # The admin's change form can give a membership or a role to another person in place: for
+    # the person who had it that is a loss, as when it is removed.
+    successor, heir = make_manager(unit_a), UserFactory.create(email="arvtagare@example.se")
+    about_a = _remind(manager_a, unit_a, "a")
+    digest = _remind(coordinator, None, "digest")
+    membership = UnitManager.objects.get(user=manager_a, unit=unit_a)
+    membership.user = heir
+    membership.save()
+    role = MunicipalRole.objects.get(user=coordinator, municipality=unit_a.municipality)
+    role.user = successor
+    role.save()
+    assert _status(about_a) == ReminderStatus.CANCELLED
+    assert _status(digest) == ReminderStatus.CANCELLED

@@ -6,8 +6,9 @@ units.services):
 - deactivation ends every session and password-reset link they had, for good (see
   User.credentials_revoked_at): reactivating the account needs a fresh login.
 
-Other apps whose credentials hang on a person's account or municipal role (training's calendar
-address) hook in with on_authority_change, so that which changes count is decided here once."""
+Other apps whose credentials or mailings hang on a person's account, municipal role or unit
+membership (training's calendar address, followup's reminders) hook in with on_authority_change,
+so that which changes count is decided here once."""
 
 from collections.abc import Callable
 from typing import Any
@@ -15,31 +16,40 @@ from typing import Any
 from django.db.models.signals import post_delete, post_init, post_save
 
 from units import services
-from units.models import MunicipalRole, User
+from units.models import MunicipalRole, UnitManager, User
 
-# The person a role belonged to when it was read, so that a role moved to someone else in the
-# admin (its user changed in place) is seen as a loss for them, not only as a change for the
-# new holder. From __dict__: a role read without its user_id must not cost a query here.
+Membership = MunicipalRole | UnitManager
+
+# The person a role or membership belonged to when it was read, so that one moved to someone
+# else in the admin (its user changed in place) is seen as a loss for them, not only as a
+# change for the new holder. From __dict__: a row read without its user_id must not cost a
+# query here.
 _LOADED_USER = "_authority_loaded_user_id"
 
 
-def _remember_holder(sender: type, instance: MunicipalRole, **kwargs: Any) -> None:
+def _remember_holder(sender: type, instance: Membership, **kwargs: Any) -> None:
     setattr(instance, _LOADED_USER, instance.__dict__.get("user_id"))
 
 
-def on_authority_change(handler: Callable[[User], object], *, uid: str) -> None:
+def on_authority_change(
+    handler: Callable[[User], object],
+    *,
+    uid: str,
+    memberships: tuple[type[Membership], ...] = (MunicipalRole,),
+) -> None:
     """Call ``handler(user)`` after every change that may take authority from a person: a
-    municipal role deleted, changed in place (lowered, moved to another municipality) or moved
-    to another person (then for both), and the account saved other than at login (deactivated,
-    superuser status taken away). The handler decides what, if anything, the person lost."""
+    municipal role (or another of ``memberships``) deleted, changed in place (lowered, moved to
+    another municipality or unit) or moved to another person (then for both), and the account
+    saved other than at login (deactivated, superuser status taken away). The handler decides
+    what, if anything, the person lost."""
 
-    def role_removed(sender: type, instance: MunicipalRole, **kwargs: Any) -> None:
+    def role_removed(sender: type, instance: Membership, **kwargs: Any) -> None:
         # When the account itself is being deleted the user row may already be gone.
         user = User.objects.filter(pk=instance.user_id).first()
         if user is not None:
             handler(user)
 
-    def role_changed(sender: type, instance: MunicipalRole, created: bool, **kwargs: Any) -> None:
+    def role_changed(sender: type, instance: Membership, created: bool, **kwargs: Any) -> None:
         if created:
             return
         handler(instance.user)
@@ -62,10 +72,10 @@ def on_authority_change(handler: Callable[[User], object], *, uid: str) -> None:
         handler(instance)
 
     # Closures: held strongly, or they would be collected once this function returns.
-    post_delete.connect(role_removed, sender=MunicipalRole, weak=False, dispatch_uid=uid + ".role")
-    post_save.connect(
-        role_changed, sender=MunicipalRole, weak=False, dispatch_uid=uid + ".role_saved"
-    )
+    for model in memberships:
+        name = f"{uid}.{model._meta.model_name}"
+        post_delete.connect(role_removed, sender=model, weak=False, dispatch_uid=name)
+        post_save.connect(role_changed, sender=model, weak=False, dispatch_uid=name + "_saved")
     post_save.connect(user_saved, sender=User, weak=False, dispatch_uid=uid + ".user_saved")
 
 
@@ -77,4 +87,5 @@ def _authority_changed(user: User) -> None:
 
 def connect() -> None:
     post_init.connect(_remember_holder, sender=MunicipalRole, dispatch_uid="units.role_holder")
+    post_init.connect(_remember_holder, sender=UnitManager, dispatch_uid="units.manager_holder")
     on_authority_change(_authority_changed, uid="units")
