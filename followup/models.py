@@ -101,6 +101,9 @@ class DispatchRun(models.Model):
     retried = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     stuck = models.PositiveIntegerField(default=0)
+    # Claimed and cancelled instead of sent: the recipient was deactivated or turned that kind
+    # of mailing off after it was queued (Reminder.cancel_reason).
+    withheld = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("utskick")

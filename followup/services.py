@@ -438,6 +438,7 @@ def dispatch(*, limit: int = 1000) -> DispatchResult:
         retried=result.retried,
         failed=result.failed,
         stuck=result.stuck,
+        withheld=result.withheld,
     )
     return result
 

@@ -42,7 +42,7 @@ def test_dispatch_with_nothing_due_writes_no_mail_file(
     (written,) = tmp_path.iterdir()
     assert "Uppföljningen efter sex månader ska bokas." in written.read_text()
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "Skickade 1, försöker igen senare 0, misslyckade 0, fastnade 0."
+        "Skickade 1, försöker igen senare 0, misslyckade 0, fastnade 0, inte längre önskade 0."
     )
 
 

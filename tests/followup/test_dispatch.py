@@ -554,3 +554,19 @@ def test_cancelling_reads_only_the_pending_rows_of_that_subject(user: User) -> N
     assert "reminder_pending_subject" in plan, plan
     assert "Index Cond: ((subject_key)::text =" in plan, plan
     assert services.cancel(subject_key="session:1:0") == 1
+
+
+@pytest.mark.django_db
+def test_the_command_and_the_run_count_what_was_withheld(smtp_server, user: User, capsys) -> None:
+    # An operator reading the command's output or the runs must see that a due reminder was
+    # not sent on purpose, not lost.
+    remind(user, key="a")
+    remind(UserFactory.create(), key="b")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    call_command("dispatch_reminders")
+    out = capsys.readouterr().out
+    assert "Skickade 1," in out
+    assert "inte längre önskade 1." in out
+    run = services.last_dispatch()
+    assert run is not None
+    assert (run.sent, run.withheld) == (1, 1)

@@ -23,12 +23,13 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Skickade %(sent)d, försöker igen senare %(retried)d, misslyckade %(failed)d, "
-                "fastnade %(stuck)d."
+                "fastnade %(stuck)d, inte längre önskade %(withheld)d."
             )
             % {
                 "sent": result.sent,
                 "retried": result.retried,
                 "failed": result.failed,
                 "stuck": result.stuck,
+                "withheld": result.withheld,
             }
         )
