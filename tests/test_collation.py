@@ -172,14 +172,19 @@ def managers_unit_list(
     return ROW_NAME.findall(client.get(reverse("units:list")).text)
 
 
-def sector_filter(
-    client: Client, municipality: Municipality, coordinator: User, seed: int
-) -> list[str]:
-    """The sectors in the unit table's filter."""
+def _sectors_named(municipality: Municipality, seed: int) -> None:
+    """The municipality's sectors are NAMES, in a shuffled order, each with a unit."""
     Sector.objects.filter(municipality=municipality).delete()
     for name in shuffled(NAMES, seed):
         sector = Sector.objects.create(municipality=municipality, name=name)
         UnitFactory.create(municipality=municipality, sector=sector, name=f"Enhet {name}")
+
+
+def sector_filter(
+    client: Client, municipality: Municipality, coordinator: User, seed: int
+) -> list[str]:
+    """The sectors in the unit table's filter."""
+    _sectors_named(municipality, seed)
     client.force_login(coordinator)
     html = client.get(reverse("rollout:unit_table", args=[municipality.pk])).text
     select = re.search(r'<select name="sektor".*?</select>', html, re.S)
@@ -191,10 +196,7 @@ def dashboard_sectors(
     client: Client, municipality: Municipality, coordinator: User, seed: int
 ) -> list[str]:
     """The dashboard's participation per sector."""
-    Sector.objects.filter(municipality=municipality).delete()
-    for name in shuffled(NAMES, seed):
-        sector = Sector.objects.create(municipality=municipality, name=name)
-        UnitFactory.create(municipality=municipality, sector=sector, name=f"Enhet {name}")
+    _sectors_named(municipality, seed)
     client.force_login(coordinator)
     html = client.get(reverse("rollout:dashboard", args=[municipality.pk])).text
     table = re.search(r"Deltagande per sektor.*?</table>", html, re.S)
