@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.policy import EmailPolicy, Policy
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
@@ -38,7 +36,7 @@ from followup.models import (
     Reminder,
     ReminderStatus,
 )
-from jarfalla.mail import automatic_headers
+from jarfalla.mail import automatic_headers, site_host
 from units.models import MunicipalRole, Role, Unit, UnitManager, User
 
 logger = logging.getLogger(__name__)
@@ -116,13 +114,9 @@ def cancel_withdrawn(*, user: User) -> int:
     return pending.update(status=ReminderStatus.CANCELLED, cancel_reason=reason)
 
 
-def _message_host() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
 def message_id(reminder: Reminder) -> str:
     # _CLAIM_SQL builds the same in SQL.
-    return f"<reminder-{reminder.pk}-{reminder.subject_key.replace(':', '.')}@{_message_host()}>"
+    return f"<reminder-{reminder.pk}-{reminder.subject_key.replace(':', '.')}@{site_host()}>"
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -222,7 +216,7 @@ def _claim(
     lock = " FOR UPDATE SKIP LOCKED" if postgresql else ""
     adapt = connection.ops.adapt_datetimefield_value
     at = adapt(now)
-    params: list[Any] = [at, _message_host(), at]
+    params: list[Any] = [at, site_host(), at]
     if after is not None:
         params += [adapt(after.next_attempt_at), after.pk]
     names = {

@@ -14,7 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -33,6 +32,7 @@ from followup.models import (
     ReminderStatus,
 )
 from followup.selectors import failed_reminders
+from jarfalla.mail import site_url
 from rollout import steps
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus, TimelineEvent
 from rollout.steps import DigestItem
@@ -56,10 +56,6 @@ def _settings(user: User) -> NotificationSettings:
     return NotificationSettings.objects.filter(user=user).first() or NotificationSettings(user=user)
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL + path
-
-
 def _send(
     *,
     user: User,
@@ -75,7 +71,7 @@ def _send(
     the caller has already read them)."""
     prefs = prefs or _settings(user)
     with translation.override(unit_selectors.mail_language(prefs)):
-        context = context | {"user": user, "settings_url": _absolute(reverse("followup:settings"))}
+        context = context | {"user": user, "settings_url": site_url(reverse("followup:settings"))}
         subject = render_to_string(f"followup/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"followup/email/{template}_body.txt", context)
         html = render_to_string(f"followup/email/{template}_body.html", context)
@@ -159,7 +155,7 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
         for item in items:
             if len(sections[item.section]) < DIGEST_SECTION_ITEMS:
                 sections[item.section].append(
-                    DigestItem(item.section, item.text, _absolute(item.url))
+                    DigestItem(item.section, item.text, site_url(item.url))
                 )
             else:
                 more[item.section] += 1
@@ -172,7 +168,7 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
             template="digest",
             context={
                 "sections": [(name, shown, more[name]) for name, shown in sections.items()],
-                "dashboard_url": _absolute(reverse("rollout:dashboard_home")),
+                "dashboard_url": site_url(reverse("rollout:dashboard_home")),
                 "today": today,
             },
         )
@@ -251,7 +247,7 @@ def _nudges(today: dt.date, now: dt.datetime) -> int:
                 key=nudge.key,
                 due_on=nudge.due_on,
                 template="nudge",
-                context={"unit": unit, "text": nudge.text, "url": _absolute(nudge.path)},
+                context={"unit": unit, "text": nudge.text, "url": site_url(nudge.path)},
                 unit=unit,
             )
         sent = Reminder.objects.filter(
@@ -279,7 +275,7 @@ def _nudges(today: dt.date, now: dt.datetime) -> int:
                     key=nudge.key,
                     due_on=nudge.due_on,
                     template="escalation",
-                    context={"unit": unit, "text": nudge.text, "url": _absolute(nudge.path)},
+                    context={"unit": unit, "text": nudge.text, "url": site_url(nudge.path)},
                     unit=unit,
                 )
     return created
@@ -307,7 +303,7 @@ def _meeting_notices(today: dt.date) -> int:
                 context={
                     "unit": unit,
                     "follow_up": follow_up,
-                    "url": _absolute(reverse("followup:step", args=[unit.pk])),
+                    "url": site_url(reverse("followup:step", args=[unit.pk])),
                 },
                 unit=unit,
             )

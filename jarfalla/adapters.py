@@ -17,12 +17,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 
-from jarfalla.mail import automatic_headers
+from jarfalla.mail import automatic_headers, site_url
 from units import selectors
-
-
-def _on_site(path: str) -> str:
-    return settings.SITE_URL + path
 
 
 class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
@@ -43,9 +39,9 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
     def get_reset_password_from_key_url(self, key: str) -> str:
         # The path as allauth builds it (one opaque key in place of "UID-KEY"), on our origin.
         path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
-        return _on_site(path.replace("UID-KEY", quote(key)))
+        return site_url(path.replace("UID-KEY", quote(key)))
 
     def get_email_confirmation_url(
         self, request: HttpRequest | None, emailconfirmation: EmailConfirmation
     ) -> str:
-        return _on_site(reverse("account_confirm_email", args=[emailconfirmation.key]))
+        return site_url(reverse("account_confirm_email", args=[emailconfirmation.key]))

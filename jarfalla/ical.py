@@ -5,11 +5,11 @@ CANCEL, local times in Europe/Stockholm with a VTIMEZONE, escaped and folded tex
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone
+
+from jarfalla.mail import site_host
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -74,10 +74,6 @@ def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _host() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
 @dataclass(frozen=True)
 class CalendarEvent:
     """What a calendar entry needs; each step app turns its own meetings into one of these."""
@@ -99,7 +95,7 @@ class CalendarEvent:
 def event_lines(event: CalendarEvent, *, attendees: Sequence[str]) -> list[str]:
     lines = [
         "BEGIN:VEVENT",
-        f"UID:{event.uid}@{_host()}",
+        f"UID:{event.uid}@{site_host()}",
         f"SEQUENCE:{event.sequence}",
         f"DTSTAMP:{_utc(timezone.now())}",
         f"LAST-MODIFIED:{_utc(event.updated_at)}",

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from jarfalla.collation import swedish
 from rollout import interventions
 from rollout.intervention_forms import InterventionFilterForm, InterventionForm
 from rollout.models import Intervention
@@ -55,7 +54,7 @@ def intervention_map(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def intervention_list(request: HttpRequest, pk: int) -> HttpResponse:
     municipality = access.get_municipality_for_user(request.user, pk)
-    sectors = list(Sector.objects.filter(municipality=municipality).order_by(swedish("name"), "pk"))
+    sectors = list(Sector.objects.filter(municipality=municipality))
     filters = InterventionFilterForm(request.GET, sectors=sectors)
     sector, level, include_inactive = filters.filters()
     found = interventions.intervention_list(

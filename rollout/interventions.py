@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -322,7 +322,7 @@ def intervention_map(
             units=Count("participating_units", distinct=True),
         )
     )
-    sectors = list(Sector.objects.filter(municipality=municipality).order_by(swedish("name"), "pk"))
+    sectors = list(Sector.objects.filter(municipality=municipality))
     known = {sector.pk for sector in sectors}
     cells: dict[tuple[int | None, str], tuple[int, int]] = {}
     for entry in aggregates:
@@ -387,9 +387,7 @@ def intervention_list(
     interventions = (
         Intervention.objects.filter(municipality=municipality)
         .select_related("owner_sector", "owner_unit__sector")
-        .prefetch_related(
-            Prefetch("participating_units", queryset=Unit.objects.order_by(swedish("name"), "pk"))
-        )
+        .prefetch_related("participating_units")  # in the units' default (Swedish) order
         .annotate(
             period_state=Case(
                 When(starts_on__gt=day, then=Value(PERIOD_UPCOMING)),

@@ -7,7 +7,6 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -17,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from jarfalla.mail import automatic_headers
+from jarfalla.mail import automatic_headers, site_url
 from units import freshness, selectors
 from units.models import (
     AuditEvent,
@@ -367,7 +366,7 @@ def _hash(token: str) -> str:
 
 
 def invitation_url(token: str) -> str:
-    return settings.SITE_URL + reverse("units:invitation_accept", args=[token])
+    return site_url(reverse("units:invitation_accept", args=[token]))
 
 
 def _send_invitation(invitation: Invitation, token: str) -> None:
