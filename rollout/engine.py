@@ -150,7 +150,7 @@ def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
     months = waiting[0]
     due = add_months(implemented, months) if implemented else None
     record = open_records[0] if open_records else None
-    booked_on = getattr(record, "booked_on", None) if record is not None else None
+    booked_on = getattr(record, "booked_on", None)
     # Not booked: book it; booked: hold it on the day; the day has come: record it.
     if record is not None and record.status == "booked" and isinstance(booked_on, dt.date):
         if snapshot.today and booked_on <= snapshot.today:
