@@ -226,6 +226,12 @@ def rollout_resume(*, actor: User, rollout: Rollout) -> Rollout:
 @transaction.atomic
 def checkin_nothing_new(*, actor: User, rollout: Rollout) -> Rollout:
     rollout = _locked(rollout)
+    # "Nothing new" quiets the nudges for a while, and only active rollouts are nudged: a round
+    # that waits to be accepted or is paused has nothing to confirm.
+    if rollout.status == RolloutStatus.REQUESTED:
+        raise RolloutError(_("Införandet har inte startat ännu."))
+    if rollout.status == RolloutStatus.PAUSED:
+        raise RolloutError(_("Införandet är pausat, så inget behöver bekräftas just nu."))
     if rollout.status not in OPEN_STATUSES:
         raise RolloutError(_("Införandet är avslutat."))
     rollout.last_checkin_at = timezone.now()

@@ -148,6 +148,24 @@ def test_checkin_is_recorded(manager_a: User, coordinator: User, unit_a: Unit) -
 
 
 @pytest.mark.django_db
+def test_checkin_only_while_the_rollout_is_active(
+    manager_a: User, coordinator: User, unit_a: Unit
+) -> None:
+    """"Nothing new" quiets the nudges, which only active rollouts get: while a round waits to be
+    accepted or is paused there is nothing to confirm, and nothing must be recorded."""
+    requested = services.rollout_request(actor=manager_a, unit=unit_a)
+    with pytest.raises(services.RolloutError, match="inte startat"):
+        services.checkin_nothing_new(actor=manager_a, rollout=requested)
+    rollout = services.rollout_accept(actor=coordinator, rollout=requested)
+    services.rollout_pause(actor=coordinator, rollout=rollout, reason="Omorganisation")
+    with pytest.raises(services.RolloutError, match="pausat"):
+        services.checkin_nothing_new(actor=manager_a, rollout=rollout)
+    rollout.refresh_from_db()
+    assert rollout.last_checkin_at is None
+    assert not TimelineEvent.objects.filter(kind="rollout.checkin").exists()
+
+
+@pytest.mark.django_db
 def test_archived_unit_cannot_start(coordinator: User, unit_a: Unit) -> None:
     unit_a.is_active = False
     unit_a.save()

@@ -1,5 +1,8 @@
 """Rollout actions through the pages: forms, messages, double submits, the full timeline."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -79,6 +82,28 @@ def test_checkin_and_full_timeline(
     assert "Införandet startade (omgång 1)." in last
     client.post(reverse("rollout:checkin", args=[unit_a.pk]))
     assert TimelineEvent.objects.filter(kind="rollout.checkin").count() == 61
+
+
+@pytest.mark.django_db
+def test_no_checkin_button_while_paused_and_a_stale_page_is_told_why(
+    client: Client,
+    coordinator: User,
+    manager_a: User,
+    unit_a: Unit,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    rollout = services.rollout_start(actor=coordinator, unit=unit_a)
+    client.force_login(manager_a)
+    button = 'action="%s"' % reverse("rollout:checkin", args=[unit_a.pk])
+    assert button in client.get(reverse("units:detail", args=[unit_a.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the pages' cache follows commits
+        services.rollout_pause(actor=coordinator, rollout=rollout, reason="Omorganisation")
+    page = client.get(reverse("units:detail", args=[unit_a.pk])).content.decode()
+    assert button not in page
+    # A page opened before the pause still has the button.
+    answer = client.post(reverse("rollout:checkin", args=[unit_a.pk]), follow=True)
+    assert "Införandet är pausat, så inget behöver bekräftas just nu." in answer.content.decode()
+    assert not TimelineEvent.objects.filter(kind="rollout.checkin").exists()
 
 
 @pytest.mark.django_db
