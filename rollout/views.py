@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rollout import selectors, services
 from rollout.forms import ReasonForm
 from rollout.models import Rollout, RolloutStatus, Step
+from rollout.next_steps import with_next_action
 from rollout.timeline import step_label, text
 from units import access
 from units.models import Unit, User
@@ -30,14 +31,23 @@ def _back(unit: Unit) -> HttpResponse:
     return redirect("units:detail", pk=unit.pk)
 
 
-def attempt(request: HttpRequest, action: Callable[[], object], success: str) -> bool:
-    """Run a service call; show its refusal (RolloutError) or the success message."""
+def attempt(
+    request: HttpRequest,
+    action: Callable[[], object],
+    success: str,
+    *,
+    then_next: Unit | None = None,
+) -> bool:
+    """Run a service call; show its refusal (RolloutError) or the success message, followed by
+    ``then_next``'s next action as a link when the change sets the unit's work going."""
     try:
         action()
     except services.RolloutError as error:
         messages.error(request, str(error))
         return False
-    messages.success(request, success)
+    messages.success(
+        request, success if then_next is None else with_next_action(request, then_next, success)
+    )
     return True
 
 
@@ -56,6 +66,7 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.rollout_start(actor=_user(request), unit=unit),
         _("Införandet har startat. Steg 1, Webbkurs Heder, pågår nu."),
+        then_next=unit,
     )
     return _back(unit)
 
@@ -81,6 +92,7 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.rollout_accept(actor=_user(request), rollout=rollout),
         _("Förfrågan är godtagen och införandet har startat."),
+        then_next=unit,
     )
     return _back(unit)
 
@@ -156,6 +168,7 @@ def resume(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.rollout_resume(actor=_user(request), rollout=rollout),
         _("Införandet är återupptaget."),
+        then_next=unit,
     )
     return _back(unit)
 

@@ -409,3 +409,35 @@ def test_the_unit_page_always_links_to_the_full_timeline_when_there_are_events(
     pagecache.clear()  # the change commits only when the test ends
     html = client.get(reverse("units:detail", args=[unit_a.pk])).content.decode()
     assert links_in(html)["Visa hela tidslinjen (1 händelse)"] == timeline_url
+
+
+@pytest.mark.django_db
+def test_starting_accepting_and_resuming_a_round_say_what_comes_next_with_a_link(
+    client: Client, coordinator: User, manager_a: User, unit_a: Unit, unit_b: Unit
+) -> None:
+    web_course = {"Rapportera webbkursen": "/units/{}/webbkurs/"}
+    client.force_login(coordinator)
+    started = client.post(reverse("rollout:start", args=[unit_a.pk]), follow=True)
+    (message,) = messages_of(started)
+    assert text_of(message).startswith(
+        "Införandet har startat. Steg 1, Webbkurs Heder, pågår nu. Nästa sak att göra:"
+    )
+    # The coordinator follows the unit's report: the link goes to the step's page.
+    assert links_in(message) == {k: v.format(unit_a.pk) for k, v in web_course.items()}
+
+    engine.rollout_request(actor=manager_a, unit=unit_b)
+    accepted = client.post(reverse("rollout:accept", args=[unit_b.pk]), follow=True)
+    (message,) = messages_of(accepted)
+    assert text_of(message).startswith("Förfrågan är godtagen och införandet har startat.")
+    assert links_in(message) == {k: v.format(unit_b.pk) for k, v in web_course.items()}
+
+    rollout = Rollout.objects.get(unit=unit_a)
+    engine.rollout_pause(actor=coordinator, rollout=rollout, reason="Omorganisation")
+    resumed = client.post(reverse("rollout:resume", args=[unit_a.pk]), follow=True)
+    (message,) = messages_of(resumed)
+    assert text_of(message).startswith("Införandet är återupptaget. Nästa sak att göra:")
+    assert links_in(message) == {k: v.format(unit_a.pk) for k, v in web_course.items()}
+    # A refusal stays a plain error without a link.
+    again = client.post(reverse("rollout:start", args=[unit_a.pk]), follow=True)
+    (message,) = messages_of(again)
+    assert links_in(message) == {}
