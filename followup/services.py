@@ -18,6 +18,7 @@ import email.policy
 import functools
 import logging
 import smtplib
+from collections.abc import Collection
 from dataclasses import dataclass
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.policy import EmailPolicy, Policy
@@ -25,12 +26,13 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from followup.models import (
     CancelReason,
+    DigestFrequency,
     DispatchRun,
     NotificationSettings,
     Reminder,
@@ -60,23 +62,47 @@ def schedule(
     html: str = "",
     ics: str = "",
     ics_method: str = "",
+    requeue_outdated: bool = False,
 ) -> tuple[Reminder, bool]:
-    """Create the reminder unless it already exists (same recipient, kind, subject and due date)."""
-    return Reminder.objects.get_or_create(
-        recipient=recipient,
-        kind=kind,
-        subject_key=subject_key,
-        due_on=due_on,
-        defaults={
-            "unit": unit,
-            "subject": subject[:200],
-            "body": body,
-            "html": html,
-            "ics": ics,
-            "ics_method": ics_method,
-            "next_attempt_at": send_at or timezone.now(),
-        },
+    """Create the reminder unless it already exists (same recipient, kind, subject and due date).
+
+    ``requeue_outdated``: a row cancelled as outdated (CancelReason.OUTDATED) is queued again,
+    as new and with this content, instead of being left as it is: the thing it was about is
+    waiting again with the same key and due date (a paused rollout resumed, a routine sent back
+    and sent for review again in the same week), and the cancelled row was never sent."""
+    content = {
+        "unit": unit,
+        "subject": subject[:200],
+        "body": body,
+        "html": html,
+        "ics": ics,
+        "ics_method": ics_method,
+        "next_attempt_at": send_at or timezone.now(),
+    }
+    reminder, created = Reminder.objects.get_or_create(
+        recipient=recipient, kind=kind, subject_key=subject_key, due_on=due_on, defaults=content
     )
+    if (
+        requeue_outdated
+        and reminder.status == ReminderStatus.CANCELLED
+        and reminder.cancel_reason == CancelReason.OUTDATED
+    ):
+        fresh = content | {
+            "status": ReminderStatus.PENDING,
+            "cancel_reason": "",
+            "attempts": 0,
+            "last_error": "",
+            "claimed_at": None,
+            "message_id": "",
+        }
+        # Conditional, like every status change of a row: only the cancelled row is revived.
+        if Reminder.objects.filter(
+            pk=reminder.pk, status=ReminderStatus.CANCELLED, cancel_reason=CancelReason.OUTDATED
+        ).update(**fresh):
+            for field, value in fresh.items():
+                setattr(reminder, field, value)
+            created = True
+    return reminder, created
 
 
 def cancel(
@@ -84,12 +110,43 @@ def cancel(
     subject_key: str,
     kinds: tuple[str, ...] | None = None,
     reason: CancelReason = CancelReason.OUTDATED,
+    due_before: dt.date | None = None,
 ) -> int:
-    """Stop reminders about something that is done or has moved; sent ones stay as history."""
+    """Stop reminders about something that is done or has moved; sent ones stay as history.
+    ``due_before``: only those due before that day (replaced by a newer one)."""
     pending = Reminder.objects.filter(subject_key=subject_key, status=ReminderStatus.PENDING)
     if kinds:
         pending = pending.filter(kind__in=kinds)
+    if due_before is not None:
+        pending = pending.filter(due_on__lt=due_before)
     return pending.update(status=ReminderStatus.CANCELLED, cancel_reason=reason)
+
+
+def cancel_all_but(
+    *,
+    kinds: tuple[str, ...],
+    key_prefixes: tuple[str, ...],
+    keep: Collection[str],
+    reason: CancelReason = CancelReason.OUTDATED,
+) -> int:
+    """Stop the pending reminders of ``kinds`` whose subject (a key starting with one of
+    ``key_prefixes``) is not in ``keep``: what a sweep derives from the state of the work and
+    that the state no longer calls for. Two statements however many rows: pending rows are
+    normally few (they are sent within minutes, unless the mail server is down), so they are
+    read and compared here rather than sending the database every key still wanted."""
+    outdated = [
+        pk
+        for pk, key in Reminder.objects.filter(
+            status=ReminderStatus.PENDING, kind__in=kinds
+        ).values_list("pk", "subject_key")
+        if key.startswith(key_prefixes) and key not in keep
+    ]
+    if not outdated:
+        return 0
+    # Still PENDING: a row claimed since it was read is the dispatcher's now.
+    return Reminder.objects.filter(pk__in=outdated, status=ReminderStatus.PENDING).update(
+        status=ReminderStatus.CANCELLED, cancel_reason=reason
+    )
 
 
 def cancel_withdrawn(*, user: User) -> int:
@@ -112,6 +169,31 @@ def cancel_withdrawn(*, user: User) -> int:
         pending = pending.exclude(pk__in=pending.filter(responsible).values("pk"))
     reason = CancelReason.WITHDRAWN if user.is_active else CancelReason.INACTIVE
     return pending.update(status=ReminderStatus.CANCELLED, cancel_reason=reason)
+
+
+@transaction.atomic
+def notification_settings_save(
+    *, user: User, nudges: bool, language: str, digest: str | None = None
+) -> NotificationSettings:
+    """Save the person's choices (``digest`` None: not asked, kept as it is), and stop the
+    digests already queued that the new frequency would not have produced: on other days than
+    Monday for a weekly digest, every one for none (the dispatcher's claim withholds those too,
+    for settings written elsewhere, but only when it reaches them; the outbox page shows them
+    cancelled at once). Turning nudges off needs nothing here: the claim withholds the nudges
+    and escalations of a person who has (_WITHHELD_SQL). It does not look at the day a digest
+    was for, hence the weekly case here."""
+    values: dict[str, object] = {"nudges": nudges, "language": language}
+    if digest is not None:
+        values["digest"] = digest
+    prefs, _created = NotificationSettings.objects.update_or_create(user=user, defaults=values)
+    if prefs.digest != DigestFrequency.DAILY:
+        unwanted = Reminder.objects.filter(
+            recipient=user, kind="digest", status=ReminderStatus.PENDING
+        )
+        if prefs.digest == DigestFrequency.WEEKLY:
+            unwanted = unwanted.exclude(due_on__iso_week_day=1)  # the sweep's weekly day
+        unwanted.update(status=ReminderStatus.CANCELLED, cancel_reason=CancelReason.TURNED_OFF)
+    return prefs
 
 
 def message_id(reminder: Reminder) -> str:

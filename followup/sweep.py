@@ -7,6 +7,9 @@
 - booked follow-ups get a notice two days ahead;
 - digests, nudges and escalations stop when the person turns them off on the settings page,
   which promises that only meeting notices are always sent;
+- what was queued but is still waiting to go out (a refused send waits for its retry) is
+  cancelled once it is not wanted: nudges and escalations when the action no longer waits, a
+  digest when the next day's replaces it;
 - nothing for paused or completed rollouts or archived units."""
 
 import datetime as dt
@@ -66,9 +69,10 @@ def _send(
     context: dict[str, object],
     unit: Unit | None = None,
     prefs: NotificationSettings | None = None,
+    requeue_outdated: bool = False,
 ) -> bool:
     """Schedule one reminder, written in the person's language (``prefs``: their settings when
-    the caller has already read them)."""
+    the caller has already read them; ``requeue_outdated``: see outbox.schedule)."""
     prefs = prefs or _settings(user)
     with translation.override(unit_selectors.mail_language(prefs)):
         context = context | {"user": user, "settings_url": site_url(reverse("followup:settings"))}
@@ -84,6 +88,7 @@ def _send(
         body=body,
         html=html,
         unit=unit,
+        requeue_outdated=requeue_outdated,
     )
     return created
 
@@ -98,6 +103,13 @@ class Nudge:
     # When the action began: nudges with the same key sent before it were about an earlier
     # round (a routine sent back and sent for review again) and were not ignored in this one.
     since: dt.datetime | None = None
+    # Whether it is time to nudge about it; an action that waits but is not due yet still
+    # keeps the nudges and escalations already queued about it.
+    due: bool = True
+
+
+# The subjects of the nudges and escalations the sweep derives (see _waiting_nudges).
+NUDGE_KEYS = ("web_course:", "routine-review:")
 
 
 def _digests(today: dt.date, now: dt.datetime) -> int:
@@ -159,11 +171,12 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
                 )
             else:
                 more[item.section] += 1
-        created += _send(
+        key = f"digest:{user.pk}"
+        if _send(
             user=user,
             prefs=prefs,
             kind="digest",
-            key=f"digest:{user.pk}",
+            key=key,
             due_on=today,
             template="digest",
             context={
@@ -171,29 +184,36 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
                 "dashboard_url": site_url(reverse("rollout:dashboard_home")),
                 "today": today,
             },
-        )
+        ):
+            created += 1
+            # An earlier day's digest still waiting (the mail server refused it) is outdated
+            # by this one: one digest, the latest, is what the person asked for.
+            outbox.cancel(subject_key=key, kinds=("digest",), due_before=today)
     return created
 
 
-def _pending_nudges(today: dt.date, now: dt.datetime) -> list[Nudge]:
-    """The manager-side actions that are waiting, for active rollouts of active units."""
+def _waiting_nudges(today: dt.date, now: dt.datetime) -> list[Nudge]:
+    """The manager-side actions that are waiting, for active rollouts of active units outside
+    a quiet period after a check-in; those it is not yet time to nudge about are not ``due``."""
     active = Rollout.objects.filter(status=RolloutStatus.ACTIVE, unit__is_active=True).exclude(
         last_checkin_at__gte=now - QUIET_AFTER_CHECKIN
     )
     nudges: list[Nudge] = []
     web_course = list(
         active.filter(
-            steps__step=Step.WEB_COURSE,
-            steps__status=StepStatus.IN_PROGRESS,
-            steps__started_at__lte=now - NUDGE_AFTER,
+            steps__step=Step.WEB_COURSE, steps__status=StepStatus.IN_PROGRESS
         ).select_related("unit__municipality")
     )
     facts = steps.facts_for(web_course)
+    started_at = dict(
+        StepState.objects.filter(rollout__in=web_course, step=Step.WEB_COURSE).values_list(
+            "rollout_id", "started_at"
+        )
+    )
     for rollout in web_course:
         if facts.get(rollout.pk, {}).get(Step.WEB_COURSE, {}).get("reports"):
             continue
-        started = StepState.objects.get(rollout=rollout, step=Step.WEB_COURSE).started_at
-        assert started is not None
+        started = started_at.get(rollout.pk) or now
         nudges.append(
             Nudge(
                 rollout,
@@ -201,6 +221,7 @@ def _pending_nudges(today: dt.date, now: dt.datetime) -> list[Nudge]:
                 timezone.localtime(started + NUDGE_AFTER).date(),
                 gettext_lazy("Rapportera hur många som har gått Webbkurs Heder."),
                 reverse("training:web_course", args=[rollout.unit_id]),
+                due=started <= now - NUDGE_AFTER,
             )
         )
     review = list(
@@ -233,8 +254,21 @@ def _pending_nudges(today: dt.date, now: dt.datetime) -> list[Nudge]:
 
 
 def _nudges(today: dt.date, now: dt.datetime) -> int:
+    waiting = _waiting_nudges(today, now)
+    # A nudge or escalation queued while the work was waiting may still be pending (in backoff
+    # after the mail server refused it) when the unit has done it, the rollout was paused or
+    # completed, the unit archived or the manager checked in: the sweep runs before every
+    # dispatch, so it is cancelled here before it goes out. Compared on every waiting action,
+    # due or not: what was queued is not outdated merely because it would not be queued now.
+    outbox.cancel_all_but(
+        kinds=("nudge", "escalation"),
+        key_prefixes=NUDGE_KEYS,
+        keep={nudge.key for nudge in waiting},
+    )
     created = 0
-    for nudge in _pending_nudges(today, now):
+    for nudge in waiting:
+        if not nudge.due:
+            continue
         unit = nudge.rollout.unit
         for manager in unit_selectors.active_managers(unit=unit):
             prefs = _settings(manager)
@@ -249,6 +283,7 @@ def _nudges(today: dt.date, now: dt.datetime) -> int:
                 template="nudge",
                 context={"unit": unit, "text": nudge.text, "url": site_url(nudge.path)},
                 unit=unit,
+                requeue_outdated=True,
             )
         sent = Reminder.objects.filter(
             kind="nudge",
@@ -277,6 +312,7 @@ def _nudges(today: dt.date, now: dt.datetime) -> int:
                     template="escalation",
                     context={"unit": unit, "text": nudge.text, "url": site_url(nudge.path)},
                     unit=unit,
+                    requeue_outdated=True,
                 )
     return created
 

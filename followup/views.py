@@ -119,7 +119,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         request.POST or None, instance=instance, coordinator=roles.is_coordinator
     )
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.notification_settings_save(user=user, **form.cleaned_data)
         messages.success(request, _("Dina aviseringsinställningar är sparade."))
         return redirect("followup:settings")
     return render(request, "followup/settings.html", {"form": form, "roles": roles})
