@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from rollout import services as engine
-from rollout.engine import add_months
+from rollout.engine import FIRST_REPORT_WITHIN, add_months
 from rollout.models import Rollout, Step
 from tests.factories import (
     MunicipalityFactory,
@@ -378,7 +378,11 @@ def test_a_coordinator_takes_a_fresh_municipality_through_the_whole_model(
 
     # 4. Start the rollout: step 1 is the unit's.
     journey.submit("Starta införandet")
-    assert journey.messages == ["Införandet har startat. Steg 1, Webbkurs Heder, pågår nu."]
+    first_report_by = timezone.localdate() + FIRST_REPORT_WITHIN
+    assert journey.messages == [
+        "Införandet har startat. Steg 1, Webbkurs Heder, pågår nu. Nästa sak att göra: "
+        f"Rapportera webbkursen (ansvarig: enhetschef, senast {first_report_by:%Y-%m-%d})."
+    ]
 
     # 5. Step 1: the manager reports, the coordinator closes the step.
     journey.follow("Steg 1: Webbkurs Heder")
@@ -499,7 +503,11 @@ def test_a_coordinator_takes_a_fresh_municipality_through_the_whole_model(
             assert journey.messages == ["Införandet är pausat."]
             assert "Pausat: Ny enhetschef börjar i maj." in journey.page.text
             journey.submit("Återuppta införandet")
-            assert journey.messages == ["Införandet är återupptaget."]
+            (resumed,) = journey.messages
+            assert resumed.startswith(
+                "Införandet är återupptaget. "
+                "Nästa sak att göra: Genomför uppföljningen efter 6 månader (bokad "
+            )
         time_machine.move_to(dt.datetime.combine(due - dt.timedelta(days=6), dt.time(9), STOCKHOLM))
         journey.open(f"/units/{unit.pk}/uppfoljning/")
         journey.follow(f"Registrera uppföljningen – Efter {months} månader")
