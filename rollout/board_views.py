@@ -1,6 +1,8 @@
 """The coordinator's dashboard, the unit table, the indicators and their exports. Coordinators,
-observers and superusers of a municipality read them; nothing here changes anything."""
+observers and superusers of a municipality read them; the one change made here is the
+coordinator's start of several units' rollouts from the unit table (start_many)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -9,15 +11,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
-from django.views.decorators.http import require_GET
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 
 from jarfalla.collation import swedish
 from rollout import board as selectors
-from rollout import exports
+from rollout import exports, services
 from rollout.charts import adoption_chart, funnel_chart, reach_chart
-from rollout.models import Step
+from rollout.forms import StartManyForm
+from rollout.models import OPEN_STATUSES, Step
 from units import access, pagecache
-from units.models import Municipality, UnitKind
+from units.models import Municipality, UnitKind, User
 
 TABLE_PAGE_SIZE = 50
 ATTENTION_SHOWN = 5
@@ -131,6 +135,14 @@ def _unit_table(request: HttpRequest, pk: int) -> HttpResponse:
     rows = table_filter.apply(board.rows, board.today)
     page = Paginator(rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
     filters = table_filter.params()
+    query = {**filters, "sort": table_filter.sort_param}
+    # Rollouts can be started for the units on this page that have no open round (the rows are
+    # the active units only): rollout_start's rule, read from the rows without a query.
+    startable = (
+        {row.unit_id for row in page.object_list if row.rollout_status not in OPEN_STATUSES}
+        if access.is_coordinator_of(request.user, municipality.pk)
+        else set()
+    )
     return render(
         request,
         "rollout/unit_table.html",
@@ -142,8 +154,13 @@ def _unit_table(request: HttpRequest, pk: int) -> HttpResponse:
             "filter": table_filter,
             "sort": table_filter.sort_param,
             "sort_query": urlencode(filters),
-            "query": urlencode({**filters, "sort": table_filter.sort_param}),
+            "query": urlencode(query),
             "export_query": urlencode(filters),
+            "startable": startable,
+            # Where start_many sends the coordinator back to: this page of the table as it is.
+            "start_query": urlencode(
+                {**query, **({"page": str(page.number)} if page.number > 1 else {})}
+            ),
             "sectors": sectors,
             "kinds": UnitKind.choices,
             "stages": selectors.Stage.choices,
@@ -153,6 +170,50 @@ def _unit_table(request: HttpRequest, pk: int) -> HttpResponse:
             else "",
         },
     )
+
+
+# The unit table's own parameters (filters, search, sort, page): what start_many passes on to
+# the table it sends the coordinator back to. The table checks them again when it reads them.
+TABLE_PARAMS = ("q", "sektor", "typ", "steg", "status", "behov", "sort", "page")
+
+
+def _back_to_table(request: HttpRequest, pk: int) -> HttpResponse:
+    url = reverse("rollout:unit_table", args=[pk])
+    kept = {key: request.GET[key] for key in TABLE_PARAMS if request.GET.get(key)}
+    return redirect(f"{url}?{urlencode(kept)}" if kept else url)
+
+
+@require_POST
+@login_required
+def start_many(request: HttpRequest, pk: int) -> HttpResponse:
+    """Starts the rollouts of the units ticked in the unit table (one page at most)."""
+    municipality = access.get_rw_municipality_for_user(request.user, pk)
+    form = StartManyForm(request.POST, limit=TABLE_PAGE_SIZE)
+    if not form.is_valid():
+        for error in form.errors["units"]:
+            messages.error(request, str(error))
+        return _back_to_table(request, pk)
+    ids = form.cleaned_data["units"]
+    units = list(access.writable_units(request.user).filter(municipality=municipality, pk__in=ids))
+    if len(units) != len(ids):
+        # An id of no unit of this municipality: the whole request is refused, as any id that
+        # does not belong under the page it names (not found and not allowed look the same).
+        raise Http404
+    assert isinstance(request.user, User)
+    started, skipped = services.rollout_start_many(actor=request.user, units=units)
+    text = ngettext(
+        "%(count)s införande har startats.", "%(count)s införanden har startats.", len(started)
+    ) % {"count": len(started)}
+    if skipped:
+        text += " " + ngettext(
+            "%(count)s enhet hoppades över eftersom den redan har ett införande eller är "
+            "arkiverad.",
+            "%(count)s enheter hoppades över eftersom de redan har ett införande eller är "
+            "arkiverade.",
+            len(skipped),
+        ) % {"count": len(skipped)}
+    messages.add_message(request, messages.SUCCESS if started else messages.WARNING, text)
+    return _back_to_table(request, pk)
 
 
 def _download(content: bytes, fmt: str, name: str, municipality: Municipality) -> HttpResponse:

@@ -58,3 +58,50 @@ class ReportPeriodForm(forms.Form):
     @property
     def period(self) -> Period:
         return self.cleaned_data["period_start"], self.cleaned_data["period_end"]
+
+
+# The largest id a unit can have (PostgreSQL's bigint); a larger number is no unit's.
+_MAX_ID = 2**63 - 1
+
+
+class UnitIdsField(forms.Field):
+    """Unit ids ticked in a list (checkboxes named after the field), distinct, in order. Whose
+    units they are is for the view to find out, through units.access."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": _("Välj enheterna i tabellen.")}
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        if not isinstance(value, list | tuple):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        ids: set[int] = set()
+        for item in value:
+            text = str(item)
+            if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= _MAX_ID:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            ids.add(int(text))
+        return sorted(ids)
+
+
+class StartManyForm(forms.Form):
+    """The units of the unit table whose rollouts the coordinator starts at once."""
+
+    units = UnitIdsField(
+        error_messages={"required": _("Välj minst en enhet att starta införandet för.")}
+    )
+
+    def __init__(self, *args: Any, limit: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+
+    def clean_units(self) -> list[int]:
+        ids: list[int] = self.cleaned_data["units"]
+        if len(ids) > self.limit:
+            raise forms.ValidationError(
+                _("Välj högst %(limit)s enheter åt gången."),
+                code="too_many",
+                params={"limit": self.limit},
+            )
+        return ids

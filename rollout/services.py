@@ -2,6 +2,7 @@
 apps call step_complete() and record their own events through record_event()."""
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -144,6 +145,30 @@ def rollout_start(*, actor: User, unit: Unit) -> Rollout:
         unit=unit, rollout=rollout, kind="rollout.started", actor=actor, round=rollout.round
     )
     return rollout
+
+
+@transaction.atomic
+def rollout_start_many(*, actor: User, units: Iterable[Unit]) -> tuple[list[Rollout], list[Unit]]:
+    """The coordinator starts a wave of units at once (the unit table). Each unit goes through
+    rollout_start; those it refuses (they got a rollout or were archived since the table was
+    drawn) are skipped, not errors. Returns the rollouts started and the units skipped. The
+    caller has checked that the actor may start every one of them."""
+    # Locked in one order, by id, so that two overlapping waves queue up instead of each
+    # holding a unit the other waits for; read again under the lock, so that a unit archived
+    # meanwhile is seen as archived.
+    locked = list(
+        Unit.objects.select_for_update().filter(pk__in=[unit.pk for unit in units]).order_by("pk")
+    )
+    started: list[Rollout] = []
+    skipped: list[Unit] = []
+    for unit in locked:
+        try:
+            # rollout_start's own atomic block is a savepoint here: a refusal undoes its unit
+            # only.
+            started.append(rollout_start(actor=actor, unit=unit))
+        except RolloutError:
+            skipped.append(unit)
+    return started, skipped
 
 
 @transaction.atomic

@@ -41,6 +41,7 @@ urlpatterns = [
     path("regional/", regional_views.regional_view, name="regional"),
     path("dashboard/<int:pk>/", board_views.dashboard, name="dashboard"),
     path("dashboard/<int:pk>/enheter/", board_views.unit_table, name="unit_table"),
+    path("dashboard/<int:pk>/enheter/starta/", board_views.start_many, name="start_many"),
     path(
         "dashboard/<int:pk>/enheter/export.<slug:fmt>",
         board_views.unit_table_export,

@@ -888,6 +888,15 @@ def board_rollouts(world: World, target: str) -> None:
     rollout_services.rollout_start(actor=coordinator, unit=unit)
 
 
+def start_many_form(world: World, target: str) -> dict[str, Any]:
+    """rollout.forms.StartManyForm: the municipality's first unit, which has no rollout yet."""
+    return {"units": [world.unit("unit_x" if target == "municipality_x" else "unit_a").pk]}
+
+
+def unit_table_page(world: World, target: str) -> str:
+    return reverse("rollout:unit_table", kwargs={"pk": world.municipality(target).pk})
+
+
 def intervention_form(world: World, target: str) -> dict[str, Any]:
     """rollout.intervention_forms.InterventionForm: a selective intervention of the sector."""
     unit = world.unit("unit_x" if target == "municipality_x" else "unit_a")
@@ -1565,6 +1574,19 @@ EXPECTATIONS: dict[str, Spec] = {
             ("rollout:indicators_export", export_kwargs("csv")),
         )
     },
+    # Starting several units' rollouts from the unit table: the municipality's coordinator only
+    # (access.get_rw_municipality_for_user: the observer gets 403), back to the table.
+    "rollout:start_many": Spec(MUNICIPALITIES, {"POST": {  # unit A / unit X has no rollout yet
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (302,           404),
+        "other_coordinator": (404,           302),
+        "observer":          (403,           404),
+        "superuser":         (302,           302),
+    }}, kwargs=dashboard_kwargs, data=start_many_form, allowed=("POST",), trail=TIMELINE,
+       success_url=unit_table_page),
 
     # --- The intervention map (rollout/urls.py): the municipality's interventions ---
     # Read by the municipality's coordinators and observers (access.get_municipality_for_user),

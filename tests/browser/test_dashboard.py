@@ -62,7 +62,7 @@ def test_coordinator_follows_attention_and_downloads_the_filtered_table(
     page.get_by_role("link", name=re.compile("^Visa tabellen")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Enheter i {municipality.name}")
     sector = spread["1"].sector
-    page.get_by_label("Sektor").select_option(label=sector.name)
+    page.get_by_label("Sektor", exact=True).select_option(label=sector.name)
     page.get_by_role("button", name="Filtrera").click()
     rows = page.locator("tbody tr")
     expected = sorted(u.name for u in spread.values() if u.sector_id == sector.pk)
