@@ -1,31 +1,32 @@
 """Writes for step 4: booking and recording the 6- and 12-month follow-ups."""
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup import services as outbox
+from followup.invitations import Invitation, queue_calendar_invitations
 from followup.models import FollowUp, FollowUpStatus
 from jarfalla import ical
 from rollout import services as engine
 from rollout.models import RolloutStatus, Step
-from units import selectors as unit_selectors
 from units.models import User
 
 MEETING_LENGTH = dt.timedelta(hours=1)
 
 
-def _event(follow_up: FollowUp) -> ical.CalendarEvent:
+def _event(follow_up: FollowUp, *, updated_at: dt.datetime) -> ical.CalendarEvent:
     unit = follow_up.rollout.unit
     assert follow_up.starts_at is not None
     assert follow_up.booked_by is not None
     return ical.CalendarEvent(
         uid=str(follow_up.uid),
         sequence=follow_up.sequence,
-        updated_at=timezone.now(),
+        updated_at=updated_at,
         starts_at=follow_up.starts_at,
         ends_at=follow_up.starts_at + MEETING_LENGTH,
         summary=_("Uppföljning %(months)s månader: %(unit)s")
@@ -43,29 +44,26 @@ def _event(follow_up: FollowUp) -> ical.CalendarEvent:
 def _notify_managers(follow_up: FollowUp) -> None:
     """A meeting notice per manager through the outbox (cannot be turned off)."""
     unit = follow_up.rollout.unit
-    managers = list(
-        unit_selectors.active_managers(unit=unit).select_related("notification_settings")
-    )
-    attendees = [m.email for m in managers]
-    method, content = ical.invitation(_event(follow_up), attendees=attendees)
     assert follow_up.starts_at is not None
-    for manager in managers:
-        prefs = getattr(manager, "notification_settings", None)
-        with translation.override(unit_selectors.mail_language(prefs)):
-            context = {"follow_up": follow_up, "unit": unit}
-            subject = render_to_string("followup/email/booked_subject.txt", context).strip()
-            body = render_to_string("followup/email/booked_body.txt", context)
-        outbox.schedule(
-            recipient=manager,
-            kind="meeting",
-            subject_key=f"followup:{follow_up.uid}:{follow_up.sequence}",
-            due_on=timezone.localtime(follow_up.starts_at).date(),
-            subject=subject,
-            body=body,
-            unit=unit,
-            ics=content,
-            ics_method=method,
+    # Once for all recipients: their copies differ in language only.
+    updated_at = timezone.now()
+
+    def build(attendees: Sequence[str]) -> Invitation:
+        method, content = ical.invitation(
+            _event(follow_up, updated_at=updated_at), attendees=attendees
         )
+        context = {"follow_up": follow_up, "unit": unit}
+        subject = render_to_string("followup/email/booked_subject.txt", context).strip()
+        body = render_to_string("followup/email/booked_body.txt", context)
+        return Invitation(method=method, ics=content, subject=subject, body=body)
+
+    queue_calendar_invitations(
+        unit=unit,
+        kind="meeting",
+        subject_key=f"followup:{follow_up.uid}:{follow_up.sequence}",
+        due_on=timezone.localtime(follow_up.starts_at).date(),
+        build=build,
+    )
 
 
 def notice_key(follow_up: FollowUp) -> str:

@@ -3,14 +3,15 @@
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup import services as outbox
+from followup.invitations import Invitation, queue_calendar_invitations
 from followup.models import CancelReason
 from jarfalla import sql
 from rollout import services as engine
@@ -25,7 +26,6 @@ from training.models import (
     WebCourseReport,
 )
 from training.selectors import share, web_course_completed
-from units import selectors as unit_selectors
 from units import services as unit_services
 from units.models import Municipality, Role, Unit, User
 
@@ -460,39 +460,27 @@ def session_invitation_queue(*, session: TrainingSession) -> int:
         .get(pk=session.pk)
     )
     unit = session.rollout.unit
-    managers = list(
-        unit_selectors.active_managers(unit=unit).select_related("notification_settings")
-    )
-    attendees = [manager.email for manager in managers]
     if session.sequence > 0:
         outbox.cancel(
             subject_key=f"training:{session.uid}:{session.sequence - 1}",
             kinds=("training",),
             reason=CancelReason.SUPERSEDED,
         )
-    created = 0
-    for manager in managers:
-        # One message per manager: each reads it in their own language (the calendar file's
-        # title and description too), and nobody's language is chosen for the others.
-        prefs = getattr(manager, "notification_settings", None)
-        with translation.override(unit_selectors.mail_language(prefs)):
-            method, ics = ical.invitation(session, attendees=attendees)
-            context = {"session": session, "unit": unit, "cancelled": method == "CANCEL"}
-            subject = render_to_string("training/email/session_subject.txt", context).strip()
-            body = render_to_string("training/email/session_body.txt", context)
-        _reminder, new = outbox.schedule(
-            recipient=manager,
-            kind="training",
-            subject_key=invitation_key(session),
-            due_on=timezone.localtime(session.starts_at).date(),
-            subject=subject,
-            body=body,
-            unit=unit,
-            ics=ics,
-            ics_method=method,
-        )
-        created += new
-    return created
+
+    def build(attendees: Sequence[str]) -> Invitation:
+        method, ics = ical.invitation(session, attendees=attendees)
+        context = {"session": session, "unit": unit, "cancelled": method == "CANCEL"}
+        subject = render_to_string("training/email/session_subject.txt", context).strip()
+        body = render_to_string("training/email/session_body.txt", context)
+        return Invitation(method=method, ics=ics, subject=subject, body=body)
+
+    return queue_calendar_invitations(
+        unit=unit,
+        kind="training",
+        subject_key=invitation_key(session),
+        due_on=timezone.localtime(session.starts_at).date(),
+        build=build,
+    )
 
 
 def calendar_feed_token_hash(token: str) -> str:

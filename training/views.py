@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jarfalla.collation import swedish
+from jarfalla.mail import site_url
 from rollout import next_steps
 from rollout import selectors as rollout_selectors
 from rollout.forms import ReasonForm
@@ -550,7 +551,9 @@ def calendar_feed_settings(request: HttpRequest) -> HttpResponse:
         # never again (no redirect: the token must not wait in the session for the next page).
         renewing = CalendarFeed.objects.filter(user=request.user).exists()
         feed, token = services.calendar_feed_renew(user=request.user)
-        url = request.build_absolute_uri(reverse("training:calendar_feed", args=[token]))
+        # On the site's own origin like every link we hand out: behind a proxy the request's
+        # Host can be an internal name, which the calendar app could not reach.
+        url = site_url(reverse("training:calendar_feed", args=[token]))
         messages.success(
             request,
             _("En ny kalenderadress är skapad. Den gamla fungerar inte längre.")

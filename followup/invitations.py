@@ -1,0 +1,61 @@
+"""Calendar invitations through the outbox, for any meeting with a unit's managers (step 2's
+training sessions, step 4's follow-ups): one message per active manager, each with the calendar
+file, subject and body in the language that manager chose for e-mail."""
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from django.utils import translation
+
+from followup import services as outbox
+from units import selectors as unit_selectors
+from units.models import Unit
+
+
+class Invitation(NamedTuple):
+    """One recipient's message: the calendar file with its METHOD, and the mail around it."""
+
+    method: str
+    ics: str
+    subject: str
+    body: str
+
+
+def queue_calendar_invitations(
+    *,
+    unit: Unit,
+    kind: str,
+    subject_key: str,
+    due_on: dt.date,
+    build: Callable[[Sequence[str]], Invitation],
+) -> int:
+    """Queue an invitation for each of the unit's active managers. ``build`` gets the attendees
+    (every manager invited, for the calendar file) and renders in the active language, which is
+    the recipient's here. Keyed like any reminder (recipient, kind, subject_key, due_on): queuing
+    the same thing again adds nothing. Returns how many were new."""
+    managers = list(
+        unit_selectors.active_managers(unit=unit).select_related("notification_settings")
+    )
+    attendees = [manager.email for manager in managers]
+    created = 0
+    for manager in managers:
+        # The calendar file too, not only the mail around it: its title and description are
+        # what the manager sees in their calendar, and the language of whoever booked (the
+        # request's) is nobody's choice for them.
+        prefs = getattr(manager, "notification_settings", None)
+        with translation.override(unit_selectors.mail_language(prefs)):
+            invitation = build(attendees)
+        _reminder, new = outbox.schedule(
+            recipient=manager,
+            kind=kind,
+            subject_key=subject_key,
+            due_on=due_on,
+            subject=invitation.subject,
+            body=invitation.body,
+            unit=unit,
+            ics=invitation.ics,
+            ics_method=invitation.method,
+        )
+        created += new
+    return created
