@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Model
 from django.http.response import HttpResponseBase
@@ -48,7 +49,7 @@ from tests.factories import DEFAULT_PASSWORD, UnitFactory, make_manager, make_ob
 from tests.followup.test_followups import implement
 from training import services as training_services
 from training.models import CalendarFeed, CourseMode, SessionStatus, Theme, TrainingSession
-from units import pagecache, services
+from units import imports, pagecache, services
 from units.models import (
     AuditEvent,
     Municipality,
@@ -347,6 +348,26 @@ def new_unit_form(world: World, target: str) -> dict[str, Any]:
         "headcount": 5,
         "duty_to_report": "auto",
     }
+
+
+def import_csv(world: World, target: str) -> bytes:
+    """units.imports: one new unit in a sector of the municipality."""
+    sector = world.sectors[target].name
+    return f"namn;sektor;antal anställda\r\nNya fritidsgården;{sector};5\r\n".encode()
+
+
+def import_upload(world: World, target: str) -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("enheter.csv", import_csv(world, target))}
+
+
+def import_payload(world: World, target: str) -> dict[str, Any]:
+    """The preview's signed rows, as the confirm button posts them."""
+    rows = imports.parse(import_csv(world, target)).rows
+    return {"payload": imports.sign(municipality_id=world.municipality(target).pk, rows=rows)}
+
+
+def unit_list_page(world: World, target: str) -> str:
+    return reverse("units:list")
 
 
 def settings_form(world: World, target: str) -> dict[str, Any]:
@@ -1262,6 +1283,48 @@ EXPECTATIONS: dict[str, Spec] = {
             "superuser":         (302,           302),
         },
     }, kwargs=municipality_kwargs, data=new_unit_form, allowed=("GET", "POST")),
+    "units:import": Spec(MUNICIPALITIES, {  # a POST shows the preview and saves nothing
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+    }, kwargs=municipality_kwargs, data=import_upload, allowed=("GET", "POST")),
+    "units:import_confirm": Spec(MUNICIPALITIES, {"POST": {
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (302,           404),
+        "other_coordinator": (404,           302),
+        "observer":          (403,           404),
+        "superuser":         (302,           302),
+    }}, kwargs=municipality_kwargs, data=import_payload, allowed=("POST",),
+       trail=audit("unit.created", municipality=own_municipality), success_url=unit_list_page),
+    "units:import_template": Spec(MUNICIPALITIES, {"GET": {
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (200,           404),
+        "other_coordinator": (404,           200),
+        "observer":          (403,           404),
+        "superuser":         (200,           200),
+    }}, kwargs=municipality_kwargs, content_type="text/csv"),
     "units:people": Spec(MUNICIPALITIES, {
         "GET": {
             #                     municipality_a municipality_x

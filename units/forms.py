@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
+from units import imports
 from units.models import (
     Municipality,
     PreventionLevel,
@@ -99,6 +100,32 @@ class UnitForm(forms.ModelForm):
         # Uniqueness and the municipality are handled by the service; skip the model's
         # full_clean on a half-built instance.
         pass
+
+
+class UnitImportForm(forms.Form):
+    """Step 1 of an import: the file, read into rows (units.imports) or refused with a reason."""
+
+    file = forms.FileField(
+        label=_("CSV-fil med enheter"),
+        help_text=_(
+            "Semikolon- eller kommaavgränsad, till exempel sparad från Excel. Högst 1 MB och "
+            "3 000 enheter."
+        ),
+        # Our own message for an empty file, with the other reasons a file cannot be used.
+        allow_empty_file=True,
+        widget=forms.FileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
+    )
+
+    def clean_file(self) -> "imports.ParsedFile":
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("Filen är större än 1 MB. Dela upp den i flera filer."), code="too_big"
+            )
+        try:
+            return imports.parse(upload.read())
+        except imports.ImportFileError as error:
+            raise forms.ValidationError(str(error), code="unreadable") from None
 
 
 class ManagerUnitForm(forms.ModelForm):

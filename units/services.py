@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -17,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from jarfalla.mail import automatic_headers, site_url
-from units import freshness, selectors
+from units import freshness, imports, selectors
 from units.models import (
     AuditEvent,
     Invitation,
@@ -85,7 +86,29 @@ def audit_record(
     municipality_id = municipality.pk if municipality else (unit.municipality_id if unit else None)
     if municipality_id is not None:
         freshness.changed(municipality_id)
-    return AuditEvent.objects.create(
+    event = _audit_event(
+        actor=actor,
+        action=action,
+        target=target,
+        municipality=municipality,
+        unit=unit,
+        changes=changes,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def _audit_event(
+    *,
+    actor: User | None,
+    action: str,
+    target: Model,
+    municipality: Municipality | None,
+    unit: Unit | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The event audit_record saves, unsaved (units_import saves many at once)."""
+    return AuditEvent(
         actor=actor,
         actor_email=actor.email if actor else "",
         municipality=municipality,
@@ -213,6 +236,63 @@ def unit_create(*, actor: User, municipality: Municipality, **fields: Any) -> Un
         changes={field: (None, getattr(unit, field)) for field in UNIT_FIELDS},
     )
     return unit
+
+
+@transaction.atomic
+def units_import(
+    *, actor: User, municipality: Municipality, rows: Sequence[imports.RawRow]
+) -> list[Unit]:
+    """Create the new units of an import; rows whose unit already exists (or that repeat an
+    earlier row) are skipped, so importing the same file again creates nothing. The rows are
+    checked again here, in the transaction that creates them, since the preview may be an hour
+    old: if any row no longer passes, imports.ImportRowsError with every row's result, and
+    nothing is saved. Recorded as unit_create records a unit, in the same number of queries
+    whatever the number of rows."""
+    # One import at a time per municipality: a second click on the button waits here, then
+    # finds every unit there. NO KEY: creating a unit elsewhere meanwhile need not wait.
+    list(
+        Municipality.objects.select_for_update(no_key=True)
+        .filter(pk=municipality.pk)
+        .values_list("pk", flat=True)
+    )
+    checked = imports.check(municipality=municipality, rows=rows)
+    new = [
+        (row, Unit(municipality=municipality, **row.unit_fields))
+        for row in checked
+        if row.status == imports.RowStatus.NEW and row.unit_fields is not None
+    ]
+    for row, unit in new:
+        try:
+            # The model's own rules as well, as unit_create. Its sector is one of the
+            # municipality's, and the names were compared above: no query per unit.
+            unit.full_clean(
+                exclude=["municipality", "sector"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as error:
+            row.errors.extend(
+                imports.labelled(field, message)
+                for field, messages in error.message_dict.items()
+                for message in messages
+            )
+    if any(row.errors for row in checked):
+        raise imports.ImportRowsError(checked)
+    created = Unit.objects.bulk_create([unit for _row, unit in new])
+    AuditEvent.objects.bulk_create(
+        _audit_event(
+            actor=actor,
+            action="unit.created",
+            target=unit,
+            municipality=municipality,
+            unit=unit,
+            changes={field: (None, getattr(unit, field)) for field in UNIT_FIELDS},
+        )
+        for unit in created
+    )
+    if created:
+        freshness.changed(municipality.pk)
+    return created
 
 
 @transaction.atomic

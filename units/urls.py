@@ -16,6 +16,17 @@ urlpatterns = [
         name="manager_remove",
     ),
     path("municipalities/<int:municipality_pk>/units/new/", views.unit_create, name="create"),
+    path("municipalities/<int:municipality_pk>/units/import/", views.unit_import, name="import"),
+    path(
+        "municipalities/<int:municipality_pk>/units/import/confirm/",
+        views.unit_import_confirm,
+        name="import_confirm",
+    ),
+    path(
+        "municipalities/<int:municipality_pk>/units/import/mall.csv",
+        views.unit_import_template,
+        name="import_template",
+    ),
     path("municipalities/<int:municipality_pk>/people/", views.municipality_people, name="people"),
     path(
         "municipalities/<int:municipality_pk>/people/<int:pk>/remove/",

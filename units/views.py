@@ -3,18 +3,21 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jarfalla.collation import swedish
-from units import access, pagecache, sections, selectors, services
+from units import access, imports, pagecache, sections, selectors, services
 from units.forms import (
     MUNICIPAL_ROLE_CHOICES,
     AcceptInvitationForm,
@@ -24,10 +27,13 @@ from units.forms import (
     SectorForm,
     UnitFilterForm,
     UnitForm,
+    UnitImportForm,
 )
 from units.models import Municipality, MunicipalRole, Role, UnitManager, User
 
 UNITS_PER_PAGE = 25
+# Rows with errors linked from the preview's summary; the table shows them all.
+IMPORT_ERRORS_LISTED = 50
 EVENTS_PER_PAGE = 50
 INVITATIONS_PER_PAGE = 50
 
@@ -147,6 +153,125 @@ def unit_create(request: HttpRequest, municipality_pk: int) -> HttpResponse:
         request,
         "units/unit_form.html",
         {"form": form, "municipality": municipality, "unit": None},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def unit_import(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    """Step 1: the file is read and every row checked and shown; nothing is saved."""
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    if request.method == "POST":
+        form = UnitImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            parsed: imports.ParsedFile = form.cleaned_data["file"]
+            rows = imports.check(municipality=municipality, rows=parsed.rows)
+            return _import_preview(request, municipality, rows, ignored=parsed.ignored_columns)
+    else:
+        form = UnitImportForm()
+    return _import_page(request, municipality, form)
+
+
+@require_POST
+@login_required
+def unit_import_confirm(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    """Step 2: the previewed rows, checked again and created in one go."""
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    try:
+        rows = imports.unsign(
+            municipality_id=municipality.pk, payload=request.POST.get("payload", "")
+        )
+    except signing.BadSignature:  # also an expired one
+        refused = _("Förhandsgranskningen har gått ut eller ändrats. Ladda upp filen igen.")
+        return _import_page(request, municipality, UnitImportForm(), refused=refused, status=400)
+    try:
+        created = services.units_import(actor=_user(request), municipality=municipality, rows=rows)
+    except imports.ImportRowsError as error:
+        return _import_preview(request, municipality, error.rows, changed=True)
+    except IntegrityError:
+        # A unit of the same name was created at the same moment: show how things stand now.
+        rows_now = imports.check(municipality=municipality, rows=rows)
+        return _import_preview(request, municipality, rows_now, changed=True)
+    if created:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s enhet har importerats.",
+                "%(count)s enheter har importerats.",
+                len(created),
+            )
+            % {"count": len(created)},
+        )
+    else:
+        messages.info(request, _("Inga nya enheter importerades: alla fanns redan."))
+    return redirect("units:list")
+
+
+@require_GET
+@login_required
+def unit_import_template(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    response = HttpResponse(
+        imports.template_csv(municipality=municipality), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, "enheter-mall.csv")
+    return response
+
+
+def _import_page(
+    request: HttpRequest,
+    municipality: Municipality,
+    form: UnitImportForm,
+    *,
+    refused: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "units/import.html",
+        {
+            "municipality": municipality,
+            "form": form,
+            "refused": refused,
+            "sectors": municipality.sectors.filter(is_active=True),
+        },
+        status=status,
+    )
+
+
+def _import_preview(
+    request: HttpRequest,
+    municipality: Municipality,
+    rows: list[imports.CheckedRow],
+    *,
+    ignored: list[str] | None = None,
+    changed: bool = False,
+) -> HttpResponse:
+    statuses = [row.status for row in rows]
+    error_rows = [row for row in rows if row.status == imports.RowStatus.ERROR]
+    new_count = statuses.count(imports.RowStatus.NEW)
+    return render(
+        request,
+        "units/import_preview.html",
+        {
+            "municipality": municipality,
+            "rows": rows,
+            "columns": imports.COLUMNS,
+            "ignored": ignored or [],
+            "changed": changed,
+            "error_rows": error_rows[:IMPORT_ERRORS_LISTED],
+            "error_count": len(error_rows),
+            "errors_not_listed": max(len(error_rows) - IMPORT_ERRORS_LISTED, 0),
+            "new_count": new_count,
+            "exists_count": statuses.count(imports.RowStatus.EXISTS),
+            # Only a file without errors can be imported, and only if it adds something.
+            "payload": (
+                imports.sign(municipality_id=municipality.pk, rows=[row.raw for row in rows])
+                if new_count and not error_rows
+                else ""
+            ),
+            "form": UnitImportForm(),
+        },
     )
 
 
