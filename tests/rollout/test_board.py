@@ -27,7 +27,13 @@ from rollout import board, exports
 from rollout import services as engine
 from rollout.models import Rollout, RolloutStatus, Step, StepState, StepStatus
 from routines import services as routines
-from tests.factories import MunicipalityFactory, UnitFactory, book_session, make_coordinator
+from tests.factories import (
+    MunicipalityFactory,
+    UnitFactory,
+    book_session,
+    make_coordinator,
+    make_observer,
+)
 from training import services as training
 from units.models import Municipality, Unit, UnitKind, User
 
@@ -528,6 +534,11 @@ def test_a_municipality_without_units_gets_a_helpful_empty_dashboard(
     dashboard = client.get(reverse("rollout:dashboard", args=[municipality.pk])).content.decode()
     assert "Lägg till den första enheten" in dashboard
     assert reverse("units:create", args=[municipality.pk]) in dashboard
+    # Or all of them at once: a municipality starts with tens or hundreds of units.
+    assert f'<a href="{reverse("units:import", args=[municipality.pk])}">importera alla' in dashboard
+    client.force_login(make_observer(municipality))
+    observed = client.get(reverse("rollout:dashboard", args=[municipality.pk])).content.decode()
+    assert reverse("units:import", args=[municipality.pk]) not in observed
 
 
 def bulk_world(municipality: Municipality, count: int) -> None:
