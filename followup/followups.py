@@ -60,10 +60,19 @@ def _notify_managers(follow_up: FollowUp) -> None:
     queue_calendar_invitations(
         unit=unit,
         kind="meeting",
-        subject_key=f"followup:{follow_up.uid}:{follow_up.sequence}",
+        subject_key=invitation_key(follow_up, follow_up.sequence),
         due_on=timezone.localtime(follow_up.starts_at).date(),
         build=build,
+        # A booking moved: the invitation for the old time must not follow the new one.
+        supersedes=(
+            invitation_key(follow_up, follow_up.sequence - 1) if follow_up.sequence > 0 else None
+        ),
     )
+
+
+def invitation_key(follow_up: FollowUp, sequence: int) -> str:
+    """The outbox key of the calendar invitation for one booking (sequence) of the follow-up."""
+    return f"followup:{follow_up.uid}:{sequence}"
 
 
 def notice_key(follow_up: FollowUp) -> str:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from django.utils import translation
 
 from followup import services as outbox
+from followup.models import CancelReason
 from units import selectors as unit_selectors
 from units.models import Unit
 
@@ -29,11 +30,17 @@ def queue_calendar_invitations(
     subject_key: str,
     due_on: dt.date,
     build: Callable[[Sequence[str]], Invitation],
+    supersedes: str | None = None,
 ) -> int:
     """Queue an invitation for each of the unit's active managers. ``build`` gets the attendees
     (every manager invited, for the calendar file) and renders in the active language, which is
     the recipient's here. Keyed like any reminder (recipient, kind, subject_key, due_on): queuing
-    the same thing again adds nothing. Returns how many were new."""
+    the same thing again adds nothing. ``supersedes``: the key of the meeting's previous state,
+    whose invitations still waiting to go out (the dispatcher has not run yet, or the mail server
+    refused them) are cancelled: sent after this one, they would give the old time. Returns how
+    many were new."""
+    if supersedes is not None:
+        outbox.cancel(subject_key=supersedes, kinds=(kind,), reason=CancelReason.SUPERSEDED)
     managers = list(
         unit_selectors.active_managers(unit=unit).select_related("notification_settings")
     )

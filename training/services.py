@@ -10,9 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from followup import services as outbox
 from followup.invitations import Invitation, queue_calendar_invitations
-from followup.models import CancelReason
 from jarfalla import sql
 from rollout import services as engine
 from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, Step, StepState, StepStatus
@@ -460,12 +458,6 @@ def session_invitation_queue(*, session: TrainingSession) -> int:
         .get(pk=session.pk)
     )
     unit = session.rollout.unit
-    if session.sequence > 0:
-        outbox.cancel(
-            subject_key=f"training:{session.uid}:{session.sequence - 1}",
-            kinds=("training",),
-            reason=CancelReason.SUPERSEDED,
-        )
 
     def build(attendees: Sequence[str]) -> Invitation:
         method, ics = ical.invitation(session, attendees=attendees)
@@ -480,6 +472,9 @@ def session_invitation_queue(*, session: TrainingSession) -> int:
         subject_key=invitation_key(session),
         due_on=timezone.localtime(session.starts_at).date(),
         build=build,
+        supersedes=(
+            f"training:{session.uid}:{session.sequence - 1}" if session.sequence > 0 else None
+        ),
     )
 
 
