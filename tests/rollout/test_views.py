@@ -94,7 +94,7 @@ def test_no_checkin_button_while_paused_and_a_stale_page_is_told_why(
 ) -> None:
     rollout = services.rollout_start(actor=coordinator, unit=unit_a)
     client.force_login(manager_a)
-    button = 'action="%s"' % reverse("rollout:checkin", args=[unit_a.pk])
+    button = f'action="{reverse("rollout:checkin", args=[unit_a.pk])}"'
     assert button in client.get(reverse("units:detail", args=[unit_a.pk])).content.decode()
     with django_capture_on_commit_callbacks(execute=True):  # the pages' cache follows commits
         services.rollout_pause(actor=coordinator, rollout=rollout, reason="Omorganisation")
