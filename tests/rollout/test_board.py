@@ -535,7 +535,9 @@ def test_a_municipality_without_units_gets_a_helpful_empty_dashboard(
     assert "Lägg till den första enheten" in dashboard
     assert reverse("units:create", args=[municipality.pk]) in dashboard
     # Or all of them at once: a municipality starts with tens or hundreds of units.
-    assert f'<a href="{reverse("units:import", args=[municipality.pk])}">importera alla' in dashboard
+    assert (
+        f'<a href="{reverse("units:import", args=[municipality.pk])}">importera alla' in dashboard
+    )
     client.force_login(make_observer(municipality))
     observed = client.get(reverse("rollout:dashboard", args=[municipality.pk])).content.decode()
     assert reverse("units:import", args=[municipality.pk]) not in observed

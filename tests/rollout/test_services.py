@@ -151,8 +151,9 @@ def test_checkin_is_recorded(manager_a: User, coordinator: User, unit_a: Unit) -
 def test_checkin_only_while_the_rollout_is_active(
     manager_a: User, coordinator: User, unit_a: Unit
 ) -> None:
-    """"Nothing new" quiets the nudges, which only active rollouts get: while a round waits to be
-    accepted or is paused there is nothing to confirm, and nothing must be recorded."""
+    """The "nothing new" check-in quiets the nudges, which only active rollouts get: while a
+    round waits to be accepted or is paused there is nothing to confirm, and nothing must be
+    recorded."""
     requested = services.rollout_request(actor=manager_a, unit=unit_a)
     with pytest.raises(services.RolloutError, match="inte startat"):
         services.checkin_nothing_new(actor=manager_a, rollout=requested)
