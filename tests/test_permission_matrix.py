@@ -49,7 +49,7 @@ from tests.factories import DEFAULT_PASSWORD, UnitFactory, make_manager, make_ob
 from tests.followup.test_followups import implement
 from training import services as training_services
 from training.models import CalendarFeed, CourseMode, SessionStatus, Theme, TrainingSession
-from units import imports, pagecache, services
+from units import imports, invitation_imports, pagecache, services
 from units.models import (
     AuditEvent,
     Municipality,
@@ -364,6 +364,28 @@ def import_payload(world: World, target: str) -> dict[str, Any]:
     """The preview's signed rows, as the confirm button posts them."""
     rows = imports.parse(import_csv(world, target)).rows
     return {"payload": imports.sign(municipality_id=world.municipality(target).pk, rows=rows)}
+
+
+def invite_csv(world: World, target: str) -> bytes:
+    """units.invitation_imports: a new manager for one of the municipality's units."""
+    unit = world.unit("unit_a" if target == "municipality_a" else "unit_x")
+    return f"enhet;e-post\r\n{unit.name};ny.chef.fil@example.se\r\n".encode()
+
+
+def invite_upload(world: World, target: str) -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("chefer.csv", invite_csv(world, target))}
+
+
+def invite_payload(world: World, target: str) -> dict[str, Any]:
+    """The invitation preview's signed rows, as its send button posts them."""
+    spec = invitation_imports.SPEC
+    rows = imports.parse(invite_csv(world, target), spec).rows
+    municipality_id = world.municipality(target).pk
+    return {"payload": imports.sign(municipality_id=municipality_id, rows=rows, spec=spec)}
+
+
+def people_page(world: World, target: str) -> str:
+    return reverse("units:people", args=[world.municipality(target).pk])
 
 
 def unit_list_page(world: World, target: str) -> str:
@@ -1316,6 +1338,48 @@ EXPECTATIONS: dict[str, Spec] = {
     }}, kwargs=municipality_kwargs, data=import_payload, allowed=("POST",),
        trail=audit("unit.created", municipality=own_municipality), success_url=unit_list_page),
     "units:import_template": Spec(MUNICIPALITIES, {"GET": {
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (200,           404),
+        "other_coordinator": (404,           200),
+        "observer":          (403,           404),
+        "superuser":         (200,           200),
+    }}, kwargs=municipality_kwargs, content_type="text/csv"),
+    "units:invite_import": Spec(MUNICIPALITIES, {  # a POST shows the preview, sends nothing
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+    }, kwargs=municipality_kwargs, data=invite_upload, allowed=("GET", "POST")),
+    "units:invite_import_confirm": Spec(MUNICIPALITIES, {"POST": {
+        #                     municipality_a municipality_x
+        "anonymous":         (LOGIN,         LOGIN),
+        "manager_a":         (404,           404),
+        "manager_b":         (404,           404),
+        "coordinator":       (302,           404),
+        "other_coordinator": (404,           302),
+        "observer":          (403,           404),
+        "superuser":         (302,           302),
+    }}, kwargs=municipality_kwargs, data=invite_payload, allowed=("POST",),
+       trail=audit("invitation.created", municipality=own_municipality), success_url=people_page),
+    "units:invite_import_template": Spec(MUNICIPALITIES, {"GET": {
         #                     municipality_a municipality_x
         "anonymous":         (LOGIN,         LOGIN),
         "manager_a":         (404,           404),

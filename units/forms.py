@@ -102,19 +102,12 @@ class UnitForm(forms.ModelForm):
         pass
 
 
-class UnitImportForm(forms.Form):
-    """Step 1 of an import: the file, read into rows (units.imports) or refused with a reason."""
+class CsvUploadForm(forms.Form):
+    """Step 1 of an import: the file, read into rows with file_spec()'s columns (units.imports)
+    or refused with a reason. Subclasses declare the ``file`` field with their own label."""
 
-    file = forms.FileField(
-        label=_("CSV-fil med enheter"),
-        help_text=_(
-            "Semikolon- eller kommaavgränsad, till exempel sparad från Excel. Högst 1 MB och "
-            "3 000 enheter."
-        ),
-        # Our own message for an empty file, with the other reasons a file cannot be used.
-        allow_empty_file=True,
-        widget=forms.FileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
-    )
+    def file_spec(self) -> "imports.FileSpec":
+        raise NotImplementedError
 
     def clean_file(self) -> "imports.ParsedFile":
         upload = self.cleaned_data["file"]
@@ -123,9 +116,50 @@ class UnitImportForm(forms.Form):
                 _("Filen är större än 1 MB. Dela upp den i flera filer."), code="too_big"
             )
         try:
-            return imports.parse(upload.read())
+            return imports.parse(upload.read(), self.file_spec())
         except imports.ImportFileError as error:
             raise forms.ValidationError(str(error), code="unreadable") from None
+
+
+def _csv_field(label: Any, help_text: Any) -> forms.FileField:
+    return forms.FileField(
+        label=label,
+        help_text=help_text,
+        # Our own message for an empty file, with the other reasons a file cannot be used.
+        allow_empty_file=True,
+        widget=forms.FileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
+    )
+
+
+class UnitImportForm(CsvUploadForm):
+    file = _csv_field(
+        _("CSV-fil med enheter"),
+        _(
+            "Semikolon- eller kommaavgränsad, till exempel sparad från Excel. Högst 1 MB och "
+            "3 000 enheter."
+        ),
+    )
+
+    def file_spec(self) -> "imports.FileSpec":
+        # Looked up when used: units.imports imports this module while it is being read.
+        return imports.UNITS
+
+
+class InviteImportForm(CsvUploadForm):
+    file = _csv_field(
+        _("CSV-fil med enhetschefer"),
+        _(
+            "Semikolon- eller kommaavgränsad, till exempel sparad från Excel. Högst 1 MB och "
+            "3 000 rader."
+        ),
+    )
+
+    def file_spec(self) -> "imports.FileSpec":
+        # Imported here: units.invitation_imports reads this module's InviteForm, and both
+        # are imported while units.imports is being read.
+        from units import invitation_imports
+
+        return invitation_imports.SPEC
 
 
 class ManagerUnitForm(forms.ModelForm):

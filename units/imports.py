@@ -3,10 +3,14 @@
 parse() reads the file into raw rows, check() holds each row against the municipality's sectors
 and units with the unit form's own rules, the preview shows the result, and the raw rows travel to
 the confirmation in a signed hidden field (sign/unsign): nothing is stored between the two steps.
-units.services.units_import checks them again and creates the new units in one transaction."""
+units.services.units_import checks them again and creates the new units in one transaction.
+
+Reading and signing are shared with the other imports (units.invitation_imports): what differs
+is the FileSpec, the set of columns and how the file's rows are named in messages."""
 
 import codecs
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Sequence
@@ -18,6 +22,7 @@ from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -29,7 +34,6 @@ from units.models import Municipality, Sector, Unit, UnitKind
 MAX_FILE_BYTES = 1024 * 1024
 MAX_ROWS = 3000
 PAYLOAD_MAX_AGE = 60 * 60  # seconds between the preview and the confirmation
-_PAYLOAD_SALT = "units.imports.preview"
 
 
 class ImportFileError(Exception):
@@ -37,16 +41,16 @@ class ImportFileError(Exception):
 
 
 class ImportRowsError(Exception):
-    """Some rows no longer pass (units_import checks again); ``rows`` is every row's result."""
+    """Some rows no longer pass (the service checks again); ``rows`` is every row's result."""
 
-    def __init__(self, rows: list["CheckedRow"]) -> None:
+    def __init__(self, rows: Sequence[Any]) -> None:  # CheckedRow or InviteRow
         super().__init__("rows with errors")
         self.rows = rows
 
 
 @dataclass(frozen=True)
 class Column:
-    key: str  # the unit field, or the form field it becomes
+    key: str  # what the row's values are keyed by (for units: the unit field)
     header: str  # the Swedish header, as the template writes it
     label: Promise  # how messages and the preview name the column
     aliases: tuple[str, ...]  # other accepted headers, English among them
@@ -90,9 +94,31 @@ def _normalised(header: str) -> str:
     return " ".join(header.replace("_", " ").strip(" *\ufeff").split()).casefold()
 
 
-_HEADERS = {
-    _normalised(name): column.key for column in COLUMNS for name in (column.header, *column.aliases)
-}
+def folded_name(name: str) -> str:
+    """A unit's name as the imports compare it: Swedish case-insensitively (casefold also folds
+    Å, Ä and Ö, which SQL's LOWER may not), as the unit form's name_taken does."""
+    return name.strip().casefold()
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """What one kind of import reads: its columns, which of them the file must have, how its
+    messages name the rows, and the salt that keeps its previews its own."""
+
+    columns: tuple[Column, ...]
+    required: tuple[str, ...]  # column keys
+    salt: str
+    no_rows: Promise  # the file has only its header row
+    too_many_rows: Promise  # with %(max)s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Every accepted header, normalised → the column's key."""
+        return {
+            _normalised(name): column.key
+            for column in self.columns
+            for name in (column.header, *column.aliases)
+        }
 
 
 def _required(key: str) -> bool:
@@ -103,6 +129,14 @@ def _required(key: str) -> bool:
 
 # What the model requires (name, sector, headcount); the rest falls back on its defaults.
 REQUIRED = tuple(column.key for column in COLUMNS if _required(column.key))
+
+UNITS = FileSpec(
+    columns=COLUMNS,
+    required=REQUIRED,
+    salt="units.imports.preview",
+    no_rows=gettext_lazy("Filen innehåller inga enheter, bara rubrikraden."),
+    too_many_rows=gettext_lazy("Filen har fler än %(max)s enheter. Dela upp den i flera filer."),
+)
 
 # What people write in the type column: the stored values, the labels in both languages and the
 # short words the import page suggests ("extern" for anything that is not one of the others).
@@ -187,8 +221,9 @@ def _delimiter(text: str) -> str:
     return max((";", ",", "\t"), key=lambda candidate: header.count(candidate))
 
 
-def parse(data: bytes) -> ParsedFile:
-    """The rows of a CSV file, or ImportFileError saying why the file cannot be used."""
+def parse(data: bytes, spec: FileSpec = UNITS) -> ParsedFile:
+    """The rows of a CSV file with ``spec``'s columns, or ImportFileError saying why the file
+    cannot be used."""
     if not data.strip():
         raise ImportFileError(_("Filen är tom."))
     text = _decode(data)
@@ -196,19 +231,20 @@ def parse(data: bytes) -> ParsedFile:
         raise ImportFileError(_("Filen är tom."))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
-        return _read(reader)
+        return _read(reader, spec)
     except csv.Error:
         raise ImportFileError(
             _("Filen kunde inte läsas som CSV. Spara den som CSV i Excel och försök igen.")
         ) from None
 
 
-def _read(reader: Any) -> ParsedFile:
+def _read(reader: Any, spec: FileSpec) -> ParsedFile:
     header: list[str] = next((cells for cells in reader if any(c.strip() for c in cells)), [])
+    headers = spec.headers
     columns: dict[int, str] = {}
     ignored: list[str] = []
     for index, name in enumerate(header):
-        key = _HEADERS.get(_normalised(name))
+        key = headers.get(_normalised(name))
         if key is None:
             if name.strip():
                 ignored.append(name.strip())
@@ -218,7 +254,9 @@ def _read(reader: Any) -> ParsedFile:
             )
         else:
             columns[index] = key
-    missing = [c.header for c in COLUMNS if c.key in REQUIRED and c.key not in columns.values()]
+    missing = [
+        c.header for c in spec.columns if c.key in spec.required and c.key not in columns.values()
+    ]
     if missing:
         raise ImportFileError(
             ngettext(
@@ -240,12 +278,11 @@ def _read(reader: Any) -> ParsedFile:
             continue  # blank lines, and the ";;;;" lines Excel leaves below a table
         if len(rows) == MAX_ROWS:
             raise ImportFileError(
-                _("Filen har fler än %(max)s enheter. Dela upp den i flera filer.")
-                % {"max": number_format(MAX_ROWS, force_grouping=True)}
+                str(spec.too_many_rows) % {"max": number_format(MAX_ROWS, force_grouping=True)}
             )
         rows.append(RawRow(line=line, values=values))
     if not rows:
-        raise ImportFileError(_("Filen innehåller inga enheter, bara rubrikraden."))
+        raise ImportFileError(str(spec.no_rows))
     return ParsedFile(rows=rows, ignored_columns=ignored)
 
 
@@ -316,7 +353,7 @@ def check(*, municipality: Municipality, rows: Sequence[RawRow]) -> list[Checked
     for raw in rows:
         row = CheckedRow(line=raw.line, values=raw.values)
         checked.append(row)
-        folded = raw.values.get("name", "").strip().casefold()
+        folded = folded_name(raw.values.get("name", ""))
         if folded in existing:
             row.exists = True
         elif folded in first_line:
@@ -394,30 +431,59 @@ def _clean(row: CheckedRow, form_fields: Any, sectors: dict[str, Sector]) -> Non
 # --- Between the preview and the confirmation --------------------------------------------------
 
 
-def _salt(municipality_id: int) -> str:
-    # Per municipality: a preview made for one cannot be confirmed in another.
-    return f"{_PAYLOAD_SALT}:{municipality_id}"
+def _salt(municipality_id: int, spec: FileSpec) -> str:
+    # Per kind of import and municipality: a preview made for one cannot be confirmed as
+    # another import or in another municipality.
+    return f"{spec.salt}:{municipality_id}"
 
 
-def sign(*, municipality_id: int, rows: Sequence[RawRow]) -> str:
-    """The rows, signed (not encrypted: the person sees them on the preview anyway)."""
-    data = [[row.line, row.values] for row in rows]
-    return signing.dumps(data, salt=_salt(municipality_id), compress=True)
+def sign(*, municipality_id: int, rows: Sequence[RawRow], spec: FileSpec = UNITS) -> str:
+    """The rows, signed (not encrypted: the person sees them on the preview anyway), with the
+    time of the preview."""
+    data = {"at": timezone.now().isoformat(), "rows": [[row.line, row.values] for row in rows]}
+    return signing.dumps(data, salt=_salt(municipality_id, spec), compress=True)
 
 
-def unsign(*, municipality_id: int, payload: str) -> list[RawRow]:
+@dataclass(frozen=True)
+class Preview:
+    rows: list[RawRow]
+    signed_at: dt.datetime  # when the preview was shown
+
+
+def unsign_preview(*, municipality_id: int, payload: str, spec: FileSpec = UNITS) -> Preview:
+    """The rows of a preview and when it was made; signing.BadSignature if changed, expired or
+    for elsewhere."""
+    data = signing.loads(payload, salt=_salt(municipality_id, spec), max_age=PAYLOAD_MAX_AGE)
+    if not isinstance(data, dict):
+        # A preview shown before the time was signed with the rows: uploaded again.
+        raise signing.BadSignature("a preview without its time")
+    return Preview(
+        rows=[RawRow(line=int(line), values=dict(values)) for line, values in data["rows"]],
+        signed_at=dt.datetime.fromisoformat(data["at"]),
+    )
+
+
+def unsign(*, municipality_id: int, payload: str, spec: FileSpec = UNITS) -> list[RawRow]:
     """The rows of a preview; signing.BadSignature if changed, expired or for elsewhere."""
-    data = signing.loads(payload, salt=_salt(municipality_id), max_age=PAYLOAD_MAX_AGE)
-    return [RawRow(line=int(line), values=dict(values)) for line, values in data]
+    return unsign_preview(municipality_id=municipality_id, payload=payload, spec=spec).rows
 
 
 # --- The template -----------------------------------------------------------------------------
 
 
+def write_csv(header: Sequence[str], example: Sequence[str]) -> bytes:
+    """A template: the header row and an example row, in the dialect of our own exports
+    (rollout.exports, which units may not import): semicolons and UTF-8 with a byte order mark,
+    what Excel with Swedish settings opens correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerow(example)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
 def template_csv(*, municipality: Municipality) -> bytes:
-    """The header row and an example row, in the dialect of our own exports (rollout.exports,
-    which units may not import): semicolons and UTF-8 with a byte order mark, what Excel with
-    Swedish settings opens correctly."""
+    """The unit import's template (write_csv), its example in one of the municipality's sectors."""
     sectors = list(
         Sector.objects.filter(municipality=municipality, is_active=True).values_list(
             "name", flat=True
@@ -432,8 +498,4 @@ def template_csv(*, municipality: Municipality) -> bytes:
         "18",
         "angen@kommun.example.se",
     ]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([column.header for column in COLUMNS])
-    writer.writerow(example)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return write_csv([column.header for column in COLUMNS], example)

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from jarfalla.mail import automatic_headers, site_url
-from units import freshness, imports, selectors
+from units import freshness, imports, invitation_imports, selectors
 from units.models import (
     AuditEvent,
     Invitation,
@@ -466,6 +466,61 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
     ).send()
 
 
+def _invitations_issue(
+    *,
+    actor: User,
+    municipality: Municipality,
+    role: str,
+    places: Sequence[tuple[str, Unit | None, str]],
+) -> list[Invitation]:
+    """The one rule for sending invitations, to one place or a file's worth: ``places`` are
+    (address, unit or None for the municipality itself, token hash). An earlier pending
+    invitation to the same place is replaced, so only the newest link works; each new one is
+    audited. The same number of queries for one or a thousand. Call inside a transaction."""
+    now = timezone.now()
+    wanted = {(email, unit.pk if unit else None) for email, unit, _token_hash in places}
+    # Whatever its role: inviting again as an observer replaces a coordinator invitation sent
+    # by mistake (the same place means the same unit, or the municipality itself).
+    earlier = [
+        pk
+        for pk, email, unit_id in Invitation.objects.filter(
+            municipality=municipality,
+            email__in={email for email, _unit_id in wanted},
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        ).values_list("pk", "email", "unit_id")
+        if (email, unit_id) in wanted
+    ]
+    if earlier:
+        Invitation.objects.filter(pk__in=earlier).update(revoked_at=now)
+    invitations = Invitation.objects.bulk_create(
+        Invitation(
+            email=email,
+            municipality=municipality,
+            unit=unit,
+            role=role,
+            token_hash=token_hash,
+            invited_by=actor,
+            expires_at=now + INVITATION_VALID_FOR,
+        )
+        for email, unit, token_hash in places
+    )
+    AuditEvent.objects.bulk_create(
+        _audit_event(
+            actor=actor,
+            action="invitation.created",
+            target=invitation,
+            municipality=municipality,
+            unit=invitation.unit,
+            changes={"email": (None, invitation.email), "role": (None, role)},
+        )
+        for invitation in invitations
+    )
+    if invitations:
+        freshness.changed(municipality.pk)
+    return invitations
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -478,39 +533,92 @@ def invitation_create(
     """Invite a person; an earlier pending invitation to the same place is replaced, so only
     the newest link works. The e-mail goes out when the transaction commits."""
     email = email.strip().lower()
-    now = timezone.now()
     if unit is not None and unit.municipality_id != municipality.pk:
         raise ValidationError(_("Enheten hör till en annan kommun."))
-    earlier = Invitation.objects.filter(
-        # Whatever its role: inviting again as an observer replaces a coordinator invitation
-        # sent by mistake (the same place means the same unit, or the municipality itself).
-        email=email,
-        municipality=municipality,
-        unit=unit,
-        accepted_at__isnull=True,
-        revoked_at__isnull=True,
-    )
-    earlier.update(revoked_at=now)
     token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        email=email,
-        municipality=municipality,
-        unit=unit,
-        role=role,
-        token_hash=_hash(token),
-        invited_by=actor,
-        expires_at=now + INVITATION_VALID_FOR,
-    )
-    audit_record(
-        actor=actor,
-        action="invitation.created",
-        target=invitation,
-        municipality=municipality,
-        unit=unit,
-        changes={"email": (None, email), "role": (None, role)},
+    (invitation,) = _invitations_issue(
+        actor=actor, municipality=municipality, role=role, places=[(email, unit, _hash(token))]
     )
     transaction.on_commit(lambda: _send_invitation(invitation, token))
     return invitation, token
+
+
+@transaction.atomic
+def invitations_import(
+    *,
+    actor: User,
+    municipality: Municipality,
+    rows: Sequence[imports.RawRow],
+    previewed_at: dt.datetime | None = None,
+) -> list[Invitation]:
+    """Invite the unit managers of a file (units.invitation_imports), by invitation_create's
+    rules. The rows are checked again here, in the transaction that creates the invitations,
+    since the preview may be an hour old: if any row no longer passes, imports.ImportRowsError
+    with every row's result, and nothing is saved. Rows whose person already manages the unit,
+    or that repeat an earlier row, are skipped, and so are pending invitations made after
+    ``previewed_at``: a second confirmation of the same preview keeps the links the first one
+    sent. The same number of queries whatever the number of rows.
+
+    No link exists until the mail is sent: each invitation is stored with the hash of a token
+    nobody has, and tasks.send_invitation (enqueued on commit, given only the id) issues the
+    link and mails it, outside this request and with retries."""
+    # One import at a time per municipality: a second click on the button waits here, then
+    # finds the first one's invitations. NO KEY: other writes to the municipality need not wait.
+    list(
+        Municipality.objects.select_for_update(no_key=True)
+        .filter(pk=municipality.pk)
+        .values_list("pk", flat=True)
+    )
+    checked = invitation_imports.check(
+        municipality=municipality, rows=rows, invited_since=previewed_at
+    )
+    if any(row.errors for row in checked):
+        raise imports.ImportRowsError(checked)
+    invitations = _invitations_issue(
+        actor=actor,
+        municipality=municipality,
+        role=Role.MANAGER,
+        places=[
+            (row.email, row.unit, _hash(secrets.token_urlsafe(32)))
+            for row in checked
+            if row.status in invitation_imports.SENDS
+        ],
+    )
+    from units import tasks  # the tasks module imports this one
+
+    for invitation in invitations:
+        tasks.send_invitation.delay_on_commit(invitation.pk)  # type: ignore[attr-defined]
+    return invitations
+
+
+def invitation_send(*, invitation_id: int) -> bool:
+    """Issue a fresh link for a pending invitation and mail it (tasks.send_invitation). The new
+    token's hash is stored and committed first, then the mail goes out outside any
+    transaction: a retry after a failed or lost send issues another link, and only the newest
+    works. False when the invitation was accepted or revoked meanwhile (nothing is sent)."""
+    token = secrets.token_urlsafe(32)
+    invitation = _invitation_link_issue(invitation_id=invitation_id, token=token)
+    if invitation is None:
+        return False
+    _send_invitation(invitation, token)
+    return True
+
+
+@transaction.atomic
+def _invitation_link_issue(*, invitation_id: int, token: str) -> Invitation | None:
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("municipality", "unit", "invited_by")
+        .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        return None
+    invitation.token_hash = _hash(token)
+    # Valid for its full time from when the link is sent, as the mail says.
+    invitation.expires_at = timezone.now() + INVITATION_VALID_FOR
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    return invitation
 
 
 @transaction.atomic
@@ -629,6 +737,12 @@ def invitation_accept(
     if signed_in_as_other:
         raise InvitationError(
             _("Inbjudan gäller en annan e-postadress än den du är inloggad med. Logga ut först.")
+        )
+    if user is not None and not user.is_active:
+        # A role for an account that cannot sign in would be a dead end; reactivating the
+        # account is an administrator's decision, not an invitation's.
+        raise InvitationError(
+            _("Kontot för den här adressen är avstängt. Kontakta den som bjöd in dig.")
         )
     if user is None:
         if not password:

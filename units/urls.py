@@ -29,6 +29,21 @@ urlpatterns = [
     ),
     path("municipalities/<int:municipality_pk>/people/", views.municipality_people, name="people"),
     path(
+        "municipalities/<int:municipality_pk>/people/invite/",
+        views.invite_import,
+        name="invite_import",
+    ),
+    path(
+        "municipalities/<int:municipality_pk>/people/invite/confirm/",
+        views.invite_import_confirm,
+        name="invite_import_confirm",
+    ),
+    path(
+        "municipalities/<int:municipality_pk>/people/invite/mall.csv",
+        views.invite_import_template,
+        name="invite_import_template",
+    ),
+    path(
         "municipalities/<int:municipality_pk>/people/<int:pk>/remove/",
         views.municipal_role_remove,
         name="role_remove",

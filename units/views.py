@@ -1,5 +1,7 @@
 """Pages for units, people and invitations. Thin: access helper → form → service → redirect."""
 
+from collections.abc import Sequence
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -17,11 +19,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jarfalla.collation import swedish
-from units import access, imports, pagecache, sections, selectors, services
+from units import access, imports, invitation_imports, pagecache, sections, selectors, services
 from units.forms import (
     MUNICIPAL_ROLE_CHOICES,
     AcceptInvitationForm,
     InviteForm,
+    InviteImportForm,
     ManagerUnitForm,
     MunicipalityForm,
     SectorForm,
@@ -242,7 +245,7 @@ def _import_page(
 def _import_preview(
     request: HttpRequest,
     municipality: Municipality,
-    rows: list[imports.CheckedRow],
+    rows: Sequence[imports.CheckedRow],
     *,
     ignored: list[str] | None = None,
     changed: bool = False,
@@ -271,6 +274,134 @@ def _import_preview(
                 else ""
             ),
             "form": UnitImportForm(),
+        },
+    )
+
+
+# --- Unit managers invited from a file (units.invitation_imports) ----------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def invite_import(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    """Step 1: the file is read and every row checked and shown; nothing is saved or sent."""
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    if request.method == "POST":
+        form = InviteImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            parsed: imports.ParsedFile = form.cleaned_data["file"]
+            rows = invitation_imports.check(municipality=municipality, rows=parsed.rows)
+            return _invite_import_preview(
+                request, municipality, rows, ignored=parsed.ignored_columns
+            )
+    else:
+        form = InviteImportForm()
+    return _invite_import_page(request, municipality, form)
+
+
+@require_POST
+@login_required
+def invite_import_confirm(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    """Step 2: the previewed rows, checked again; the invitations are created in one go and
+    mailed by a task."""
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    try:
+        preview = imports.unsign_preview(
+            municipality_id=municipality.pk,
+            payload=request.POST.get("payload", ""),
+            spec=invitation_imports.SPEC,
+        )
+    except signing.BadSignature:  # also an expired one
+        refused = _("Förhandsgranskningen har gått ut eller ändrats. Ladda upp filen igen.")
+        return _invite_import_page(
+            request, municipality, InviteImportForm(), refused=refused, status=400
+        )
+    try:
+        created = services.invitations_import(
+            actor=_user(request),
+            municipality=municipality,
+            rows=preview.rows,
+            previewed_at=preview.signed_at,
+        )
+    except imports.ImportRowsError as error:
+        return _invite_import_preview(request, municipality, error.rows, changed=True)
+    if created:
+        messages.success(
+            request,
+            ngettext("%(count)s inbjudan skickas.", "%(count)s inbjudningar skickas.", len(created))
+            % {"count": len(created)},
+        )
+    else:
+        messages.info(
+            request, _("Inga nya inbjudningar skickades: alla i filen har redan fått en.")
+        )
+    return redirect("units:people", municipality_pk=municipality.pk)
+
+
+@require_GET
+@login_required
+def invite_import_template(request: HttpRequest, municipality_pk: int) -> HttpResponse:
+    municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
+    response = HttpResponse(
+        invitation_imports.template_csv(municipality=municipality),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, "enhetschefer-mall.csv")
+    return response
+
+
+def _invite_import_page(
+    request: HttpRequest,
+    municipality: Municipality,
+    form: InviteImportForm,
+    *,
+    refused: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "units/invite_import.html",
+        {"municipality": municipality, "form": form, "refused": refused},
+        status=status,
+    )
+
+
+def _invite_import_preview(
+    request: HttpRequest,
+    municipality: Municipality,
+    rows: Sequence[invitation_imports.InviteRow],
+    *,
+    ignored: list[str] | None = None,
+    changed: bool = False,
+) -> HttpResponse:
+    statuses = [row.status for row in rows]
+    error_rows = [row for row in rows if row.status == invitation_imports.InviteStatus.ERROR]
+    send_count = sum(statuses.count(status) for status in invitation_imports.SENDS)
+    return render(
+        request,
+        "units/invite_import_preview.html",
+        {
+            "municipality": municipality,
+            "rows": rows,
+            "columns": invitation_imports.SPEC.columns,
+            "ignored": ignored or [],
+            "changed": changed,
+            "error_rows": error_rows[:IMPORT_ERRORS_LISTED],
+            "error_count": len(error_rows),
+            "errors_not_listed": max(len(error_rows) - IMPORT_ERRORS_LISTED, 0),
+            "send_count": send_count,
+            "skip_count": len(rows) - send_count - len(error_rows),
+            # Only a file without errors can be sent, and only if it sends something.
+            "payload": (
+                imports.sign(
+                    municipality_id=municipality.pk,
+                    rows=[row.raw for row in rows],
+                    spec=invitation_imports.SPEC,
+                )
+                if send_count and not error_rows
+                else ""
+            ),
+            "form": InviteImportForm(),
         },
     )
 
@@ -321,7 +452,9 @@ def unit_invite_manager(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         existing = User.objects.filter(email__iexact=email).first()
-        if existing and UnitManager.objects.filter(unit=unit, user=existing).exists():
+        if existing and not existing.is_active:
+            form.add_error("email", invitation_imports.deactivated_account(email.lower()))
+        elif existing and UnitManager.objects.filter(unit=unit, user=existing).exists():
             form.add_error("email", _("Personen är redan enhetschef för enheten."))
         else:
             services.invitation_create(
