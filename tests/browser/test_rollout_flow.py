@@ -35,8 +35,11 @@ def test_start_report_twice_and_close_step_1(
     page.get_by_role("link", name=unit_a.name).click()
     expect(page.get_by_text("Enheten har inte börjat arbeta med modellen ännu.")).to_be_visible()
     page.get_by_role("button", name="Starta införandet").click()
-    expect(page.get_by_role("status")).to_contain_text("Införandet har startat.")
-    expect(page.get_by_text("Rapportera webbkursen")).to_be_visible()
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("Införandet har startat.")
+    # The confirmation names the next action with a link, as the unit page does.
+    expect(status.get_by_role("link", name="Rapportera webbkursen")).to_be_visible()
+    expect(page.locator(".next-action").get_by_text("Rapportera webbkursen")).to_be_visible()
 
     context = browser.new_context(base_url=live_server.url)
     manager = context.new_page()
