@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from units import imports
 from units.models import (
+    Invitation,
     Municipality,
     PreventionLevel,
     Role,
@@ -209,6 +210,9 @@ class InviteForm(forms.Form):
         help_text=_(
             "Personens egen arbetsadress. Inbjudan gäller i sju dagar och kan användas en gång."
         ),
+        # What an invitation and an account store (the form field alone allows 320): a longer
+        # address would pass the form, or a file's preview, and fail in the database.
+        max_length=Invitation._meta.get_field("email").max_length,
     )
 
     def __init__(

@@ -614,11 +614,42 @@ def _invitation_link_issue(*, invitation_id: int, token: str) -> Invitation | No
     )
     if invitation is None:
         return None
+    # The mail may go out hours after the confirmation (retries): what was true then is
+    # checked again, or a link would go out that acceptance refuses or that nobody may send.
+    stale = _invitation_stale(invitation)
+    if stale is not None:
+        _mark_revoked(invitation, actor=None, at=timezone.now(), changes=stale)
+        return None
     invitation.token_hash = _hash(token)
     # Valid for its full time from when the link is sent, as the mail says.
     invitation.expires_at = timezone.now() + INVITATION_VALID_FOR
     invitation.save(update_fields=["token_hash", "expires_at"])
     return invitation
+
+
+def _invitation_stale(invitation: Invitation) -> dict[str, tuple[Any, Any]] | None:
+    """What makes a pending invitation one that must not be sent any more, as the audit
+    record's changes, or None: its sender may no longer invite in the municipality (also when
+    the account was deleted, which invitations_revoke_unbacked cannot see), its unit was
+    archived, or the address's account was deactivated (invitation_accept would refuse it)."""
+    inviter = invitation.invited_by
+    backed = (
+        inviter is not None
+        and inviter.is_active
+        and (
+            inviter.is_superuser
+            or MunicipalRole.objects.filter(
+                user=inviter, municipality_id=invitation.municipality_id, role=Role.COORDINATOR
+            ).exists()
+        )
+    )
+    if not backed:
+        return {"invited_by": (inviter.email if inviter else None, None)}
+    if invitation.unit is not None and not invitation.unit.is_active:
+        return {"unit_is_active": (True, False)}
+    if User.objects.filter(email__iexact=invitation.email, is_active=False).exists():
+        return {"account_is_active": (True, False)}
+    return None
 
 
 @transaction.atomic
@@ -715,6 +746,9 @@ def invitation_for_token(token: str) -> Invitation:
         )
     if status == InvitationStatus.EXPIRED:
         raise InvitationError(_("Inbjudan har gått ut. Be samordnaren att skicka en ny inbjudan."))
+    if invitation.unit is not None and not invitation.unit.is_active:
+        # Archived after the link went out: a manager of a unit nobody works with any more.
+        raise InvitationError(_("Enheten är arkiverad. Kontakta den som bjöd in dig."))
     return invitation
 
 

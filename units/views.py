@@ -501,7 +501,11 @@ def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpRespo
                 municipality=municipality, user__email__iexact=email
             ).values_list("role", flat=True)
         )
-        if role in held:
+        if User.objects.filter(email__iexact=email, is_active=False).exists():
+            # As the manager form and invitation_accept: a role for an account that cannot
+            # sign in would be a dead end.
+            form.add_error("email", invitation_imports.deactivated_account(email.lower()))
+        elif role in held:
             form.add_error("email", _("Personen har redan den rollen i kommunen."))
         elif Role.COORDINATOR in held:
             form.add_error(
