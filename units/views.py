@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -274,6 +275,9 @@ def _import_preview(
                 else ""
             ),
             "form": UnitImportForm(),
+            "confirm_url": reverse("units:import_confirm", args=[municipality.pk]),
+            "upload_url": reverse("units:import", args=[municipality.pk]),
+            "cancel_url": reverse("units:list"),
         },
     )
 
@@ -402,6 +406,9 @@ def _invite_import_preview(
                 else ""
             ),
             "form": InviteImportForm(),
+            "confirm_url": reverse("units:invite_import_confirm", args=[municipality.pk]),
+            "upload_url": reverse("units:invite_import", args=[municipality.pk]),
+            "cancel_url": reverse("units:people", args=[municipality.pk]),
         },
     )
 
