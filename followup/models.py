@@ -219,6 +219,10 @@ class DigestFrequency(models.TextChoices):
     NEVER = "never", _("Aldrig")
 
 
+# The day of the weekly digest (ISO: Monday is 1), as its label says.
+WEEKLY_DIGEST_DAY = 1
+
+
 class NotificationSettings(models.Model):
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, related_name="notification_settings"

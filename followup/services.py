@@ -31,6 +31,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from followup.models import (
+    WEEKLY_DIGEST_DAY,
     CancelReason,
     DigestFrequency,
     DispatchRun,
@@ -191,7 +192,7 @@ def notification_settings_save(
             recipient=user, kind="digest", status=ReminderStatus.PENDING
         )
         if prefs.digest == DigestFrequency.WEEKLY:
-            unwanted = unwanted.exclude(due_on__iso_week_day=1)  # the sweep's weekly day
+            unwanted = unwanted.exclude(due_on__iso_week_day=WEEKLY_DIGEST_DAY)
         unwanted.update(status=ReminderStatus.CANCELLED, cancel_reason=CancelReason.TURNED_OFF)
     return prefs
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from followup import followups
 from followup import services as outbox
 from followup.models import (
+    WEEKLY_DIGEST_DAY,
     DigestFrequency,
     FollowUp,
     FollowUpStatus,
@@ -122,7 +123,7 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
     for user, ids in municipalities.items():
         prefs = _settings(user)
         if prefs.digest == DigestFrequency.NEVER or (
-            prefs.digest == DigestFrequency.WEEKLY and today.weekday() != 0
+            prefs.digest == DigestFrequency.WEEKLY and today.isoweekday() != WEEKLY_DIGEST_DAY
         ):
             continue
         with translation.override(unit_selectors.mail_language(prefs)):

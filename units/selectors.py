@@ -82,6 +82,12 @@ def mail_language(prefs: object | None) -> str:
     return getattr(prefs, "language", "") or settings.LANGUAGE_CODE
 
 
+def deactivated_address(*, email: str) -> bool:
+    """Whether ``email`` is the login of a deactivated account: no invitation goes there, as
+    the account could not sign in to use the role (invitation_accept refuses it too)."""
+    return User.objects.filter(email__iexact=email, is_active=False).exists()
+
+
 def mail_language_for_address(*, email: str) -> str:
     """The language of e-mail to an address: that of the person it belongs to (their login
     address or another one they added), else the site's. E-mail that starts from a request

@@ -647,7 +647,7 @@ def _invitation_stale(invitation: Invitation) -> dict[str, tuple[Any, Any]] | No
         return {"invited_by": (inviter.email if inviter else None, None)}
     if invitation.unit is not None and not invitation.unit.is_active:
         return {"unit_is_active": (True, False)}
-    if User.objects.filter(email__iexact=invitation.email, is_active=False).exists():
+    if selectors.deactivated_address(email=invitation.email):
         return {"account_is_active": (True, False)}
     return None
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -186,7 +187,7 @@ def unit_import_confirm(request: HttpRequest, municipality_pk: int) -> HttpRespo
             municipality_id=municipality.pk, payload=request.POST.get("payload", "")
         )
     except signing.BadSignature:  # also an expired one
-        refused = _("Förhandsgranskningen har gått ut eller ändrats. Ladda upp filen igen.")
+        refused = _preview_gone()
         return _import_page(request, municipality, UnitImportForm(), refused=refused, status=400)
     try:
         created = services.units_import(actor=_user(request), municipality=municipality, rows=rows)
@@ -215,11 +216,7 @@ def unit_import_confirm(request: HttpRequest, municipality_pk: int) -> HttpRespo
 @login_required
 def unit_import_template(request: HttpRequest, municipality_pk: int) -> HttpResponse:
     municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
-    response = HttpResponse(
-        imports.template_csv(municipality=municipality), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = content_disposition_header(True, "enheter-mall.csv")
-    return response
+    return _csv_template(imports.template_csv(municipality=municipality), "enheter-mall.csv")
 
 
 def _import_page(
@@ -252,34 +249,83 @@ def _import_preview(
     changed: bool = False,
 ) -> HttpResponse:
     statuses = [row.status for row in rows]
-    error_rows = [row for row in rows if row.status == imports.RowStatus.ERROR]
     new_count = statuses.count(imports.RowStatus.NEW)
-    return render(
+    return _preview_page(
         request,
         "units/import_preview.html",
+        municipality,
+        rows,
+        spec=imports.UNITS,
+        adds=new_count,
+        form=UnitImportForm(),
+        ignored=ignored,
+        changed=changed,
+        urls=(
+            reverse("units:import_confirm", args=[municipality.pk]),
+            reverse("units:import", args=[municipality.pk]),
+            reverse("units:list"),
+        ),
+        new_count=new_count,
+        exists_count=statuses.count(imports.RowStatus.EXISTS),
+    )
+
+
+def _preview_page(
+    request: HttpRequest,
+    template: str,
+    municipality: Municipality,
+    rows: Sequence[imports.CheckedRow] | Sequence[invitation_imports.InviteRow],
+    *,
+    spec: imports.FileSpec,
+    adds: int,
+    form: forms.Form,
+    ignored: list[str] | None,
+    changed: bool,
+    urls: tuple[str, str, str],
+    **counts: int,
+) -> HttpResponse:
+    """The preview of either import (templates/units/_import_preview_layout.html): every row,
+    the rows with errors (the first IMPORT_ERRORS_LISTED linked from the summary), and the rows
+    signed for the confirmation, only for a file without errors that ``adds`` something.
+    ``urls``: where to confirm, to upload again and to go back."""
+    error_rows = [row for row in rows if row.errors]
+    confirm_url, upload_url, cancel_url = urls
+    return render(
+        request,
+        template,
         {
             "municipality": municipality,
             "rows": rows,
-            "columns": imports.COLUMNS,
+            "columns": spec.columns,
             "ignored": ignored or [],
             "changed": changed,
             "error_rows": error_rows[:IMPORT_ERRORS_LISTED],
             "error_count": len(error_rows),
             "errors_not_listed": max(len(error_rows) - IMPORT_ERRORS_LISTED, 0),
-            "new_count": new_count,
-            "exists_count": statuses.count(imports.RowStatus.EXISTS),
-            # Only a file without errors can be imported, and only if it adds something.
             "payload": (
-                imports.sign(municipality_id=municipality.pk, rows=[row.raw for row in rows])
-                if new_count and not error_rows
+                imports.sign(
+                    municipality_id=municipality.pk, rows=[row.raw for row in rows], spec=spec
+                )
+                if adds and not error_rows
                 else ""
             ),
-            "form": UnitImportForm(),
-            "confirm_url": reverse("units:import_confirm", args=[municipality.pk]),
-            "upload_url": reverse("units:import", args=[municipality.pk]),
-            "cancel_url": reverse("units:list"),
+            "form": form,
+            "confirm_url": confirm_url,
+            "upload_url": upload_url,
+            "cancel_url": cancel_url,
+            **counts,
         },
     )
+
+
+def _csv_template(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def _preview_gone() -> str:
+    return _("Förhandsgranskningen har gått ut eller ändrats. Ladda upp filen igen.")
 
 
 # --- Unit managers invited from a file (units.invitation_imports) ----------------------------
@@ -316,7 +362,7 @@ def invite_import_confirm(request: HttpRequest, municipality_pk: int) -> HttpRes
             spec=invitation_imports.SPEC,
         )
     except signing.BadSignature:  # also an expired one
-        refused = _("Förhandsgranskningen har gått ut eller ändrats. Ladda upp filen igen.")
+        refused = _preview_gone()
         return _invite_import_page(
             request, municipality, InviteImportForm(), refused=refused, status=400
         )
@@ -346,12 +392,9 @@ def invite_import_confirm(request: HttpRequest, municipality_pk: int) -> HttpRes
 @login_required
 def invite_import_template(request: HttpRequest, municipality_pk: int) -> HttpResponse:
     municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
-    response = HttpResponse(
-        invitation_imports.template_csv(municipality=municipality),
-        content_type="text/csv; charset=utf-8",
+    return _csv_template(
+        invitation_imports.template_csv(municipality=municipality), "enhetschefer-mall.csv"
     )
-    response["Content-Disposition"] = content_disposition_header(True, "enhetschefer-mall.csv")
-    return response
 
 
 def _invite_import_page(
@@ -379,37 +422,25 @@ def _invite_import_preview(
     changed: bool = False,
 ) -> HttpResponse:
     statuses = [row.status for row in rows]
-    error_rows = [row for row in rows if row.status == invitation_imports.InviteStatus.ERROR]
     send_count = sum(statuses.count(status) for status in invitation_imports.SENDS)
-    return render(
+    errors = statuses.count(invitation_imports.InviteStatus.ERROR)
+    return _preview_page(
         request,
         "units/invite_import_preview.html",
-        {
-            "municipality": municipality,
-            "rows": rows,
-            "columns": invitation_imports.SPEC.columns,
-            "ignored": ignored or [],
-            "changed": changed,
-            "error_rows": error_rows[:IMPORT_ERRORS_LISTED],
-            "error_count": len(error_rows),
-            "errors_not_listed": max(len(error_rows) - IMPORT_ERRORS_LISTED, 0),
-            "send_count": send_count,
-            "skip_count": len(rows) - send_count - len(error_rows),
-            # Only a file without errors can be sent, and only if it sends something.
-            "payload": (
-                imports.sign(
-                    municipality_id=municipality.pk,
-                    rows=[row.raw for row in rows],
-                    spec=invitation_imports.SPEC,
-                )
-                if send_count and not error_rows
-                else ""
-            ),
-            "form": InviteImportForm(),
-            "confirm_url": reverse("units:invite_import_confirm", args=[municipality.pk]),
-            "upload_url": reverse("units:invite_import", args=[municipality.pk]),
-            "cancel_url": reverse("units:people", args=[municipality.pk]),
-        },
+        municipality,
+        rows,
+        spec=invitation_imports.SPEC,
+        adds=send_count,
+        form=InviteImportForm(),
+        ignored=ignored,
+        changed=changed,
+        urls=(
+            reverse("units:invite_import_confirm", args=[municipality.pk]),
+            reverse("units:invite_import", args=[municipality.pk]),
+            reverse("units:people", args=[municipality.pk]),
+        ),
+        send_count=send_count,
+        skip_count=len(rows) - send_count - errors,
     )
 
 
@@ -508,7 +539,7 @@ def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpRespo
                 municipality=municipality, user__email__iexact=email
             ).values_list("role", flat=True)
         )
-        if User.objects.filter(email__iexact=email, is_active=False).exists():
+        if selectors.deactivated_address(email=email):
             # As the manager form and invitation_accept: a role for an account that cannot
             # sign in would be a dead end.
             form.add_error("email", invitation_imports.deactivated_account(email.lower()))
