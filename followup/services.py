@@ -17,7 +17,6 @@ import email.message
 import email.policy
 import functools
 import logging
-import smtplib
 from collections.abc import Collection
 from dataclasses import dataclass
 from email.headerregistry import BaseHeader, HeaderRegistry
@@ -39,7 +38,7 @@ from followup.models import (
     Reminder,
     ReminderStatus,
 )
-from jarfalla.mail import automatic_headers, site_host
+from jarfalla.mail import automatic_headers, site_host, transient
 from units.models import MunicipalRole, Role, Unit, UnitManager, User
 
 logger = logging.getLogger(__name__)
@@ -418,13 +417,6 @@ def _send(reminder: Reminder, mailer: BaseEmailBackend) -> None:
     mailer.send_messages([message])
 
 
-def _transient(error: Exception) -> bool:
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    # Refused connections, timeouts and dropped sessions: the server may be back later.
-    return isinstance(error, (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError))
-
-
 def _finish(reminder: Reminder, **changes: object) -> None:
     # Only the dispatcher that claimed the row may finish it.
     Reminder.objects.filter(
@@ -476,7 +468,7 @@ def _sweep(mailer: BaseEmailBackend, limit: int, result: DispatchResult) -> None
                 mailer.close()
                 _open(mailer)
                 text = f"{type(error).__name__}: {error}"[:300]
-                if _transient(error) and reminder.attempts < MAX_ATTEMPTS:
+                if transient(error) and reminder.attempts < MAX_ATTEMPTS:
                     _finish(
                         reminder,
                         status=ReminderStatus.PENDING,

@@ -1,6 +1,7 @@
 """What every e-mail the product sends on its own has in common (reminders, digests, calendar
 invitations, invitations to join, and allauth's account mails)."""
 
+import smtplib
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -27,3 +28,33 @@ def automatic_headers(*, unsubscribe: bool = False) -> dict[str, str]:
     if unsubscribe:
         headers["List-Unsubscribe"] = f"<{site_url(reverse('followup:settings'))}>"
     return headers
+
+
+def transient(error: BaseException) -> bool:
+    """Whether sending may work if tried again later: a 4xx reply (the server is busy, the
+    mailbox is full for now), a refused connection, a timeout or a dropped session. A 5xx reply
+    ("550 no such mailbox") is final: trying again only repeats the refusal. The one rule for
+    reminders (followup.services) and invitations (units.tasks)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        # Refused at RCPT TO, where a real server says the mailbox does not exist.
+        codes = [code for code, _reply in error.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    # SMTPException is an OSError too: what is left has no reply code, the server may be back.
+    return isinstance(error, OSError)
+
+
+def smtp_reply(error: BaseException, *, limit: int = 300) -> str:
+    """What the mail server answered when it refused a message, to show a coordinator: its code
+    and reply ("550 5.1.1 No such user"), never the message. Empty when there was no answer (no
+    connection, a timeout, a dropped session)."""
+    reply: bytes | str
+    if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
+        code, reply = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException) and error.smtp_code > 0:
+        code, reply = error.smtp_code, error.smtp_error
+    else:
+        return ""
+    said = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    return " ".join(f"{code} {said}".split())[:limit]

@@ -254,6 +254,7 @@ SYSTEM_WRITTEN = {
     "units.User.first_name",
     "units.User.last_name",
     "units.Invitation.token_hash",
+    "units.Invitation.send_error",
     "units.AuditEvent.action",
     "units.AuditEvent.target_type",
     "units.AuditEvent.target_repr",

@@ -348,6 +348,12 @@ class Invitation(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Whether the link mail went out: handed to the mail server at sent_at, or refused for good
+    # at send_failed_at with what the server said (its code and reply, never the mail). Neither:
+    # still queued. A new link on the same invitation clears all three until it is sent.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_failed_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("inbjudan")

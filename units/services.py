@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from jarfalla.mail import automatic_headers, site_url
+from jarfalla.mail import automatic_headers, site_url, smtp_reply, transient
 from units import freshness, imports, invitation_imports, selectors
 from units.models import (
     AuditEvent,
@@ -449,7 +449,14 @@ def invitation_url(token: str) -> str:
     return site_url(reverse("units:invitation_accept", args=[token]))
 
 
-def _send_invitation(invitation: Invitation, token: str) -> None:
+def _send_invitation(invitation: Invitation, token: str, *, keep_trying: bool = False) -> bool:
+    """Mail the link and record on the invitation whether it went out: sent_at once the mail
+    server has accepted it, or send_failed_at and the server's reply when it was refused (the
+    coordinator sends a new link from the list). With ``keep_trying`` a failure that may pass
+    (jarfalla.mail.transient) is raised instead, and nothing recorded: the task tries again.
+    Only the link with ``token`` is marked: a newer one issued meanwhile is not sent yet.
+    Returns whether the mail went out. Call outside any transaction (the mail server may be
+    slow)."""
     context = {
         "invitation": invitation,
         "url": invitation_url(token),
@@ -461,9 +468,25 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
     with translation.override(selectors.mail_language_for_address(email=invitation.email)):
         subject = render_to_string("units/email/invitation_subject.txt", context).strip()
         body = render_to_string("units/email/invitation_body.txt", context)
-    EmailMessage(
+    message = EmailMessage(
         subject=subject, body=body, to=[invitation.email], headers=automatic_headers()
-    ).send()
+    )
+    try:
+        message.send()
+    except OSError as error:  # smtplib.SMTPException included
+        if keep_trying and transient(error):
+            raise
+        outcome = {
+            "sent_at": None,
+            "send_failed_at": timezone.now(),
+            "send_error": smtp_reply(error),
+        }
+    else:
+        outcome = {"sent_at": timezone.now(), "send_failed_at": None, "send_error": ""}
+    Invitation.objects.filter(pk=invitation.pk, token_hash=_hash(token)).update(**outcome)
+    for field, value in outcome.items():
+        setattr(invitation, field, value)
+    return outcome["sent_at"] is not None
 
 
 def _invitations_issue(
@@ -531,7 +554,10 @@ def invitation_create(
     unit: Unit | None = None,
 ) -> tuple[Invitation, str]:
     """Invite a person; an earlier pending invitation to the same place is replaced, so only
-    the newest link works. The e-mail goes out when the transaction commits."""
+    the newest link works. The e-mail goes out when the transaction commits, and whether it
+    did is on the returned invitation then: sent_at, or send_failed_at and send_error. The
+    coordinator is there to read the outcome, so a failure is recorded, never retried here
+    (a 500 after the commit would hide the invitation that was made)."""
     email = email.strip().lower()
     if unit is not None and unit.municipality_id != municipality.pk:
         raise ValidationError(_("Enheten hör till en annan kommun."))
@@ -591,17 +617,19 @@ def invitations_import(
     return invitations
 
 
-def invitation_send(*, invitation_id: int) -> bool:
+def invitation_send(*, invitation_id: int, last_attempt: bool = False) -> bool:
     """Issue a fresh link for a pending invitation and mail it (tasks.send_invitation). The new
     token's hash is stored and committed first, then the mail goes out outside any
     transaction: a retry after a failed or lost send issues another link, and only the newest
-    works. False when the invitation was accepted or revoked meanwhile (nothing is sent)."""
+    works. A failure that may pass (the server is away or busy) is raised for the task to try
+    again, unless this is the ``last_attempt``; a refusal for good ("550 no such mailbox"), or
+    the last attempt's failure, is recorded on the invitation (_send_invitation). False when
+    nothing was sent: refused, or accepted or revoked meanwhile."""
     token = secrets.token_urlsafe(32)
     invitation = _invitation_link_issue(invitation_id=invitation_id, token=token)
     if invitation is None:
         return False
-    _send_invitation(invitation, token)
-    return True
+    return _send_invitation(invitation, token, keep_trying=not last_attempt)
 
 
 @transaction.atomic
@@ -623,7 +651,13 @@ def _invitation_link_issue(*, invitation_id: int, token: str) -> Invitation | No
     invitation.token_hash = _hash(token)
     # Valid for its full time from when the link is sent, as the mail says.
     invitation.expires_at = timezone.now() + INVITATION_VALID_FOR
-    invitation.save(update_fields=["token_hash", "expires_at"])
+    # A new link is queued until its own mail goes out: what happened to the last one's
+    # does not say anything about this one.
+    invitation.sent_at = invitation.send_failed_at = None
+    invitation.send_error = ""
+    invitation.save(
+        update_fields=["token_hash", "expires_at", "sent_at", "send_failed_at", "send_error"]
+    )
     return invitation
 
 

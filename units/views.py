@@ -495,15 +495,17 @@ def unit_invite_manager(request: HttpRequest, pk: int) -> HttpResponse:
         elif existing and UnitManager.objects.filter(unit=unit, user=existing).exists():
             form.add_error("email", _("Personen är redan enhetschef för enheten."))
         else:
-            services.invitation_create(
+            invitation, _token = services.invitation_create(
                 actor=_user(request),
                 email=email,
                 municipality=unit.municipality,
                 role=Role.MANAGER,
                 unit=unit,
             )
-            messages.success(
-                request, _("En inbjudan har skickats till %(email)s.") % {"email": email}
+            _say_whether_sent(
+                request,
+                invitation,
+                _("En inbjudan har skickats till %(email)s.") % {"email": email},
             )
             return redirect("units:detail", pk=unit.pk)
     return render(request, "units/invite_form.html", {"form": form, "unit": unit})
@@ -551,11 +553,13 @@ def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpRespo
                 _("Personen är samordnare i kommunen. Ta bort rollen först om hen bara ska läsa."),
             )
         else:
-            services.invitation_create(
+            invitation, _token = services.invitation_create(
                 actor=_user(request), email=email, municipality=municipality, role=role
             )
-            messages.success(
-                request, _("En inbjudan har skickats till %(email)s.") % {"email": email}
+            _say_whether_sent(
+                request,
+                invitation,
+                _("En inbjudan har skickats till %(email)s.") % {"email": email},
             )
             return redirect("units:people", municipality_pk=municipality.pk)
     # Every unanswered invitation of the municipality, unit managers' too: thousands while a
@@ -619,18 +623,38 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = access.get_invitation_for_coordinator(request.user, pk)
     try:
-        services.invitation_resend(actor=_user(request), invitation=invitation)
+        resent, _token = services.invitation_resend(actor=_user(request), invitation=invitation)
     except services.InvitationError as error:
         messages.error(request, str(error))
     else:
-        messages.success(
+        _say_whether_sent(
             request,
+            resent,
             _(
                 "En ny inbjudan har skickats till %(email)s. Den tidigare länken fungerar inte längre."
             )
             % {"email": invitation.email},
         )
     return _back_to_invitation_owner(invitation)
+
+
+def _say_whether_sent(request: HttpRequest, invitation: "services.Invitation", sent: str) -> None:
+    """The invitation services send on commit and record the outcome on the invitation: a
+    refused mail is said in words, with the way to try again, instead of the success."""
+    if invitation.send_failed_at is None:
+        messages.success(request, sent)
+        return
+    messages.error(
+        request,
+        _(
+            "Inbjudan till %(email)s kunde inte skickas: %(reason)s. "
+            "Försök igen med ”Skicka ny länk”."
+        )
+        % {
+            "email": invitation.email,
+            "reason": invitation.send_error or _("e-postservern gick inte att nå"),
+        },
+    )
 
 
 def _back_to_invitation_owner(invitation: "services.Invitation") -> HttpResponse:
