@@ -171,6 +171,33 @@ def cancel_withdrawn(*, user: User) -> int:
     return pending.update(status=ReminderStatus.CANCELLED, cancel_reason=reason)
 
 
+def _waiting_about_archived_unit(unit: Unit) -> QuerySet[Reminder]:
+    """The mail still waiting to go out about a unit that archiving it stops: nudges,
+    escalations and the notices two days before a follow-up, which the sweep does not make for
+    an archived unit either. The dispatcher does not look at the unit (its claim is one
+    statement on the hot path), so without this a row in backoff would still go out.
+
+    Calendar messages (those with a calendar file) are left to go out: they carry a booking or
+    its cancellation, and the booking stands until someone cancels it (archiving is undone in
+    one click, a cancelled meeting is not); a cancellation withheld would leave the meeting in
+    the managers' calendars."""
+    return Reminder.objects.filter(unit=unit, status=ReminderStatus.PENDING, ics="")
+
+
+def waiting_about_archived_unit(unit: Unit) -> int:
+    """How many archiving the unit would stop (units.archiving)."""
+    return _waiting_about_archived_unit(unit).count()
+
+
+def cancel_about_archived_unit(unit: Unit, actor: User | None = None) -> int:
+    """Stop them, as outdated: the work they were about is not waiting any more, and should the
+    unit be restored the sweep queues again what it still calls for (schedule's
+    requeue_outdated). A row claimed meanwhile is the dispatcher's (still PENDING here)."""
+    return _waiting_about_archived_unit(unit).update(
+        status=ReminderStatus.CANCELLED, cancel_reason=CancelReason.OUTDATED
+    )
+
+
 @transaction.atomic
 def notification_settings_save(
     *, user: User, nudges: bool, language: str, digest: str | None = None

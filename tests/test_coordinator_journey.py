@@ -544,6 +544,8 @@ def test_a_coordinator_takes_a_fresh_municipality_through_the_whole_model(
         sector=sectors["Fritid Nordvik"],
         headcount="6",
     )
+    journey.follow("Arkivera enheten")
+    assert "Arkivera Ekbackens fritidshem?" in journey.page.text
     journey.submit("Arkivera enheten")
     assert journey.messages == ["Enheten är arkiverad. Den finns kvar i historiken."]
 

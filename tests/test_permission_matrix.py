@@ -1243,16 +1243,27 @@ EXPECTATIONS: dict[str, Spec] = {
             "superuser":         (302,   302,   302),
         },
     }, kwargs=unit_kwargs, data=unit_form, allowed=("GET", "POST")),
-    "units:archive": Spec(UNITS, {"POST": {  # coordinator only
-        #                     unit_a unit_b unit_x
-        "anonymous":         (LOGIN, LOGIN, LOGIN),
-        "manager_a":         (403,   404,   404),
-        "manager_b":         (404,   403,   404),
-        "coordinator":       (302,   302,   404),
-        "other_coordinator": (404,   404,   302),
-        "observer":          (403,   403,   404),
-        "superuser":         (302,   302,   302),
-    }}, kwargs=unit_kwargs, data=fixed({"archive": "1"}), allowed=("POST",)),
+    "units:archive": Spec(UNITS, {  # coordinator only; GET asks to confirm, POST archives
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=unit_kwargs, data=fixed({"archive": "1"}), allowed=("GET", "POST")),
     "units:invite_manager": Spec(UNITS, {  # coordinator only
         "GET": {
             #                     unit_a unit_b unit_x

@@ -16,9 +16,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from jarfalla.mail import automatic_headers, site_url, smtp_reply, transient
-from units import freshness, imports, invitation_imports, selectors
+from units import archiving, freshness, imports, invitation_imports, selectors
 from units.models import (
     AuditEvent,
     Invitation,
@@ -314,9 +315,22 @@ def unit_update(*, actor: User, unit: Unit, **fields: Any) -> Unit:
 
 
 @transaction.atomic
-def unit_set_archived(*, actor: User, unit: Unit, archived: bool) -> Unit:
+def unit_set_archived(*, actor: User, unit: Unit, archived: bool) -> list[archiving.Consequence]:
+    """Archive or restore the unit. Archiving also stops what was on its way about the unit:
+    its pending invitations are revoked (each audited, with ``actor``), and what other apps
+    registered in units.archiving (the mail waiting in the outbox). Returns what it stopped, in
+    words, leaving out what there was none of; restoring brings none of it back (a new
+    invitation is one click away, and the sweep queues again what the work still calls for)."""
+    # Read again under a lock: a second click on the button (or a second coordinator) waits
+    # here and then finds the unit archived, instead of archiving and auditing it twice. NO KEY:
+    # rows that refer to the unit need not wait.
+    unit.is_active = (
+        Unit.objects.select_for_update(no_key=True)
+        .values_list("is_active", flat=True)
+        .get(pk=unit.pk)
+    )
     if unit.is_active != archived:
-        return unit
+        return []
     unit.is_active = not archived
     unit.archived_at = timezone.now() if archived else None
     unit.save(update_fields=["is_active", "archived_at", "updated_at"])
@@ -328,7 +342,68 @@ def unit_set_archived(*, actor: User, unit: Unit, archived: bool) -> Unit:
         unit=unit,
         changes={"is_active": (archived, not archived)},
     )
-    return unit
+    if not archived:
+        return []
+    stopped = [(stop, stop.stop(unit, actor)) for stop in _archive_stops()]
+    return [archiving.Consequence(count, stop.did(count)) for stop, count in stopped if count]
+
+
+def unit_archive_preview(*, unit: Unit) -> list[archiving.Consequence]:
+    """What archiving the unit would stop now, in words, for the page that asks the
+    coordinator to confirm; changes nothing. What there is none of is left out."""
+    counted = [(stop, stop.waiting(unit)) for stop in _archive_stops()]
+    return [archiving.Consequence(count, stop.will(count)) for stop, count in counted if count]
+
+
+def _pending_for_archived_unit(unit: Unit) -> QuerySet[Invitation]:
+    # Expired links are dead already: left as they are, they still show as expired.
+    return Invitation.objects.filter(
+        unit=unit,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+
+
+def _invitations_revoke_for_archived_unit(unit: Unit, actor: User) -> int:
+    """Revoke the unit's pending invitations, as _invitation_stale would when it next looked:
+    a manager of a unit nobody works with any more. Locked first, so that a link being
+    accepted at this moment either wins (and is not counted) or waits and is refused. The same
+    number of queries for one invitation or fifty."""
+    pending = list(
+        _pending_for_archived_unit(unit)
+        .select_related("municipality", "unit")
+        .select_for_update(of=("self",))
+    )
+    _mark_revoked(pending, actor=actor, changes={"unit_is_active": (True, False)})
+    return len(pending)
+
+
+_ARCHIVED_UNITS_INVITATIONS = archiving.Stop(
+    waiting=lambda unit: _pending_for_archived_unit(unit).count(),
+    stop=_invitations_revoke_for_archived_unit,
+    will=lambda count: (
+        ngettext(
+            "%(count)s väntande inbjudan återkallas.",
+            "%(count)s väntande inbjudningar återkallas.",
+            count,
+        )
+        % {"count": count}
+    ),
+    did=lambda count: (
+        ngettext(
+            "%(count)s väntande inbjudan återkallades.",
+            "%(count)s väntande inbjudningar återkallades.",
+            count,
+        )
+        % {"count": count}
+    ),
+    order=0,
+)
+
+
+def _archive_stops() -> list[archiving.Stop]:
+    return [_ARCHIVED_UNITS_INVITATIONS, *archiving.registered()]
 
 
 # --- Roles ----------------------------------------------------------------------------------
@@ -646,7 +721,7 @@ def _invitation_link_issue(*, invitation_id: int, token: str) -> Invitation | No
     # checked again, or a link would go out that acceptance refuses or that nobody may send.
     stale = _invitation_stale(invitation)
     if stale is not None:
-        _mark_revoked(invitation, actor=None, at=timezone.now(), changes=stale)
+        _mark_revoked([invitation], actor=None, changes=stale)
         return None
     invitation.token_hash = _hash(token)
     # Valid for its full time from when the link is sent, as the mail says.
@@ -711,27 +786,39 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
         )
     if invitation.revoked_at:
         return invitation
-    _mark_revoked(invitation, actor=actor, at=timezone.now())
+    _mark_revoked([invitation], actor=actor)
     return invitation
 
 
 def _mark_revoked(
-    invitation: Invitation,
+    invitations: Sequence[Invitation],
     *,
     actor: User | None,
-    at: dt.datetime,
     changes: dict[str, tuple[Any, Any]] | None = None,
 ) -> None:
-    invitation.revoked_at = at
-    invitation.save(update_fields=["revoked_at"])
-    audit_record(
-        actor=actor,
-        action="invitation.revoked",
-        target=invitation,
-        municipality=invitation.municipality,
-        unit=invitation.unit,
-        changes=changes,
+    """Revoke and audit each, in the same number of queries for one or a thousand (the
+    invitations' municipality and unit are read from them: select them along)."""
+    if not invitations:
+        return
+    now = timezone.now()
+    Invitation.objects.filter(pk__in=[invitation.pk for invitation in invitations]).update(
+        revoked_at=now
     )
+    for invitation in invitations:
+        invitation.revoked_at = now
+    AuditEvent.objects.bulk_create(
+        _audit_event(
+            actor=actor,
+            action="invitation.revoked",
+            target=invitation,
+            municipality=invitation.municipality,
+            unit=invitation.unit,
+            changes=changes,
+        )
+        for invitation in invitations
+    )
+    for municipality_id in {invitation.municipality_id for invitation in invitations}:
+        freshness.changed(municipality_id)
 
 
 @transaction.atomic
@@ -756,9 +843,7 @@ def invitations_revoke_unbacked(*, inviter: User) -> int:
             ).values("municipality")
         )
     revoked = list(pending.select_for_update(of=("self",)))
-    now = timezone.now()
-    for invitation in revoked:
-        _mark_revoked(invitation, actor=None, at=now, changes={"invited_by": (inviter.email, None)})
+    _mark_revoked(revoked, actor=None, changes={"invited_by": (inviter.email, None)})
     return len(revoked)
 
 
@@ -774,15 +859,17 @@ def invitation_for_token(token: str) -> Invitation:
     status = invitation.status_at(timezone.now())
     if status == InvitationStatus.ACCEPTED:
         raise InvitationError(_("Inbjudan har redan använts. Logga in som vanligt."))
+    if invitation.unit is not None and not invitation.unit.is_active:
+        # Archived after the link went out: a manager of a unit nobody works with any more.
+        # Before the revoked case: archiving revokes the link, and "use the newest link" would
+        # send the person looking for one that does not exist.
+        raise InvitationError(_("Enheten är arkiverad. Kontakta den som bjöd in dig."))
     if status == InvitationStatus.REVOKED:
         raise InvitationError(
             _("Inbjudan har återkallats eller ersatts av en nyare. Använd den senaste länken.")
         )
     if status == InvitationStatus.EXPIRED:
         raise InvitationError(_("Inbjudan har gått ut. Be samordnaren att skicka en ny inbjudan."))
-    if invitation.unit is not None and not invitation.unit.is_active:
-        # Archived after the link went out: a manager of a unit nobody works with any more.
-        raise InvitationError(_("Enheten är arkiverad. Kontakta den som bjöd in dig."))
     return invitation
 
 

@@ -469,14 +469,26 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def unit_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what archiving will stop, with the button that does it (restoring needs no
+    confirmation: it stops nothing). POST: archive (archive=1) or restore, then say what
+    happened."""
     unit = access.get_unit_for_coordinator(request.user, pk)
+    if request.method == "GET":
+        if not unit.is_active:
+            return redirect("units:detail", pk=unit.pk)
+        return render(
+            request,
+            "units/archive_confirm.html",
+            {"unit": unit, "consequences": services.unit_archive_preview(unit=unit)},
+        )
     archive = request.POST.get("archive") == "1"
-    services.unit_set_archived(actor=_user(request), unit=unit, archived=archive)
+    stopped = services.unit_set_archived(actor=_user(request), unit=unit, archived=archive)
     if archive:
-        messages.success(request, _("Enheten är arkiverad. Den finns kvar i historiken."))
+        done = [_("Enheten är arkiverad. Den finns kvar i historiken."), *(c.text for c in stopped)]
+        messages.success(request, " ".join(str(sentence) for sentence in done))
     else:
         messages.success(request, _("Enheten är aktiv igen."))
     return redirect("units:detail", pk=unit.pk)

@@ -88,6 +88,7 @@ def test_coordinator_pages_pass_axe(page: Page, coordinator: User, unit_a: Unit)
         "/units/?q=sol&status=all&sort=-headcount",
         f"/units/{unit_a.pk}/",
         f"/units/{unit_a.pk}/edit/",
+        f"/units/{unit_a.pk}/archive/",  # the confirmation
         f"/units/{unit_a.pk}/managers/invite/",
         f"/municipalities/{municipality}/units/new/",
         f"/municipalities/{municipality}/people/",
