@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Max
+from django.db.models import Count, Max, Min
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -159,6 +159,19 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
                         _("Påminnelser som inte kunde skickas"),
                         _("%(count)s st.") % {"count": failed},
                         reverse("followup:outbox", args=[ids[0]]),
+                    )
+                )
+            # One query for the count and where to look: the people page of a municipality
+            # that has them, which is the only one for most coordinators.
+            invitations = unit_selectors.failed_invitations(
+                municipality_ids=ids, now=now
+            ).aggregate(count=Count("pk"), municipality_id=Min("municipality_id"))
+            if invitations["count"]:
+                items.append(
+                    DigestItem(
+                        _("Inbjudningar som inte kunde skickas"),
+                        _("%(count)s st.") % {"count": invitations["count"]},
+                        reverse("units:people", args=[invitations["municipality_id"]]),
                     )
                 )
         if not items:

@@ -475,7 +475,7 @@ PAGES = [
     Page("unit-managers", "coordinator", of_unit_a("units:detail"), managers, managed_shown, 9),
     Page("unit-rounds", "coordinator", of_unit_a("units:detail"), rounds, rounds_shown, 14),
     Page("unit-form", "coordinator", municipal("units:create"), sectors, names("Radsektor "), 4),
-    Page("people", "coordinator", municipal("units:people"), people, people_shown, 6),
+    Page("people", "coordinator", municipal("units:people"), people, people_shown, 7),
     Page("settings", "coordinator", municipal("units:settings"), sectors, names("Radsektor "), 4),
     Page("audit", "coordinator", municipal("units:audit"), managers, audit_rows, 5),
     # rollout

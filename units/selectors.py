@@ -1,7 +1,10 @@
 """Reads used by the views; every queryset starts from units.access."""
 
+import datetime as dt
+from collections.abc import Sequence
+
 from django.conf import settings
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 
@@ -114,6 +117,35 @@ def pending_invitations(
     if unit is not None:
         invitations = invitations.filter(unit=unit)
     return invitations.order_by("-created_at", "-pk")
+
+
+def _send_failed(now: dt.datetime) -> Q:
+    """Still pending, and its mail was refused: only a new link (or a corrected address) helps.
+    An expired invitation needs a new link anyway and is not counted as failed."""
+    return Q(send_failed_at__isnull=False, expires_at__gt=now)
+
+
+def failed_invitations(
+    *, municipality_ids: Sequence[int], now: dt.datetime
+) -> QuerySet[Invitation]:
+    """Pending invitations of these municipalities whose mail could not be sent, newest first:
+    the few among hundreds after a file import that a coordinator must not miss."""
+    return Invitation.objects.filter(
+        _send_failed(now),
+        municipality_id__in=municipality_ids,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+    ).order_by("-created_at", "-pk")
+
+
+def pending_invitations_failed_first(
+    *, municipality: Municipality, now: dt.datetime
+) -> QuerySet[Invitation]:
+    """pending_invitations with those whose mail could not be sent first (see
+    failed_invitations), so a page of them leads the list however many others wait."""
+    return pending_invitations(municipality=municipality).order_by(
+        Case(When(_send_failed(now), then=Value(0)), default=Value(1)), "-created_at", "-pk"
+    )
 
 
 def municipal_people(*, municipality: Municipality) -> QuerySet[MunicipalRole]:

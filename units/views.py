@@ -575,9 +575,12 @@ def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpRespo
             )
             return redirect("units:people", municipality_pk=municipality.pk)
     # Every unanswered invitation of the municipality, unit managers' too: thousands while a
-    # large municipality invites its units.
+    # large municipality invites its units. Those whose mail was refused lead the list and are
+    # counted at the top, so the few after an import are not lost among the rest.
+    now = timezone.now()
     page = Paginator(
-        selectors.pending_invitations(municipality=municipality), INVITATIONS_PER_PAGE
+        selectors.pending_invitations_failed_first(municipality=municipality, now=now),
+        INVITATIONS_PER_PAGE,
     ).get_page(request.GET.get("page"))
     return render(
         request,
@@ -587,8 +590,11 @@ def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpRespo
             "people": selectors.municipal_people(municipality=municipality),
             "page": page,
             "invitations": page.object_list,
+            "failed_count": selectors.failed_invitations(
+                municipality_ids=[municipality.pk], now=now
+            ).count(),
             "form": form,
-            "now": timezone.now(),
+            "now": now,
         },
     )
 
