@@ -2,6 +2,7 @@
 invitations, invitations to join, and allauth's account mails)."""
 
 import smtplib
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -45,10 +46,12 @@ def transient(error: BaseException) -> bool:
     return isinstance(error, OSError)
 
 
-def smtp_reply(error: BaseException, *, limit: int = 300) -> str:
+def smtp_reply(error: BaseException, *, limit: int = 300, hiding: Collection[str] = ()) -> str:
     """What the mail server answered when it refused a message, to show a coordinator: its code
     and reply ("550 5.1.1 No such user"), never the message. Empty when there was no answer (no
-    connection, a timeout, a dropped session)."""
+    connection, a timeout, a dropped session). A content filter may quote the message in its
+    reply (the link it blocked): each of ``hiding`` (a link's token) becomes "…", before the
+    reply is cut to ``limit``, so that no start of one is left either."""
     reply: bytes | str
     if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
         code, reply = next(iter(error.recipients.values()))
@@ -57,4 +60,6 @@ def smtp_reply(error: BaseException, *, limit: int = 300) -> str:
     else:
         return ""
     said = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    for secret in hiding:
+        said = said.replace(secret, "…")
     return " ".join(f"{code} {said}".split())[:limit]

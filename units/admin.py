@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 from django.db.models import Manager, Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from units import services
@@ -142,6 +143,18 @@ class UnitAdmin(AuditedAdmin):
     list_select_related = ("municipality", "sector")
     autocomplete_fields = ("municipality",)
     raw_id_fields = ("sector",)
+
+    @transaction.atomic
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        archived = change and "is_active" in form.changed_data and not obj.is_active
+        if change and "is_active" in form.changed_data:
+            obj.archived_at = timezone.now() if archived else None
+        super().save_model(request, obj, form, change)
+        if archived:
+            assert isinstance(request.user, User)  # the admin is for staff accounts only
+            # Archived here rather than on the unit's page: what waited for the unit stops
+            # all the same (its invitations, its mail in the outbox).
+            services.unit_archived_stop_waiting(actor=request.user, unit=obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Unit | None = None) -> Any:
         # A unit stays in its municipality: its sector, people and history belong there, and

@@ -344,6 +344,12 @@ def unit_set_archived(*, actor: User, unit: Unit, archived: bool) -> list[archiv
     )
     if not archived:
         return []
+    return unit_archived_stop_waiting(actor=actor, unit=unit)
+
+
+def unit_archived_stop_waiting(*, actor: User, unit: Unit) -> list[archiving.Consequence]:
+    """Stop what was on its way about a unit just archived (unit_set_archived; the admin,
+    whose form archives without it). Returns what it stopped, in words."""
     stopped = [(stop, stop.stop(unit, actor)) for stop in _archive_stops()]
     return [archiving.Consequence(count, stop.did(count)) for stop, count in stopped if count]
 
@@ -512,6 +518,11 @@ def user_credentials_revoke(*, user: User) -> None:
 # --- Invitations ----------------------------------------------------------------------------
 
 
+ARCHIVED_UNIT_INVITATION = _(
+    "Enheten är arkiverad. Återställ den först om den ska ha en enhetschef i verktyget."
+)
+
+
 class InvitationError(Exception):
     """An invitation link that cannot be used; the message is shown to the person."""
 
@@ -554,7 +565,8 @@ def _send_invitation(invitation: Invitation, token: str, *, keep_trying: bool = 
         outcome = {
             "sent_at": None,
             "send_failed_at": timezone.now(),
-            "send_error": smtp_reply(error),
+            # Never the link, should the server quote it back (a filter naming what it blocked).
+            "send_error": smtp_reply(error, hiding=[token]),
         }
     else:
         outcome = {"sent_at": timezone.now(), "send_failed_at": None, "send_error": ""}
@@ -636,6 +648,9 @@ def invitation_create(
     email = email.strip().lower()
     if unit is not None and unit.municipality_id != municipality.pk:
         raise ValidationError(_("Enheten hör till en annan kommun."))
+    if unit is not None and not unit.is_active:
+        # Acceptance would refuse the link: a manager of a unit nobody works with any more.
+        raise ValidationError(ARCHIVED_UNIT_INVITATION)
     token = secrets.token_urlsafe(32)
     (invitation,) = _invitations_issue(
         actor=actor, municipality=municipality, role=role, places=[(email, unit, _hash(token))]
@@ -766,6 +781,8 @@ def invitation_resend(*, actor: User, invitation: Invitation) -> tuple[Invitatio
     """A new link (the old one stops working) with a fresh expiry."""
     if invitation.accepted_at:
         raise InvitationError(_("Inbjudan är redan accepterad."))
+    if invitation.unit is not None and not invitation.unit.is_active:
+        raise InvitationError(ARCHIVED_UNIT_INVITATION)
     return invitation_create(
         actor=actor,
         email=invitation.email,
@@ -777,6 +794,13 @@ def invitation_resend(*, actor: User, invitation: Invitation) -> tuple[Invitatio
 
 @transaction.atomic
 def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+    # Read again under a lock: since the page was loaded the person may have accepted it, or
+    # archiving its unit or another coordinator revoked it (audited then, not again here).
+    invitation.accepted_at, invitation.revoked_at = (
+        Invitation.objects.select_for_update()
+        .values_list("accepted_at", "revoked_at")
+        .get(pk=invitation.pk)
+    )
     if invitation.accepted_at:
         # Too late: the person has the role now. Saying "revoked" would leave them with access
         # the coordinator believes is gone.

@@ -16,7 +16,9 @@ from units import services
     name="units.send_invitation",
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=60,
-    retry_backoff_max=60 * 60,
+    # Under the broker's visibility timeout (an hour, settings): a retry due later than that
+    # may be delivered twice, and the second link would stop the first one working.
+    retry_backoff_max=30 * 60,
     max_retries=8,
 )
 def send_invitation(self: Task, invitation_id: int) -> bool:

@@ -498,6 +498,9 @@ def unit_archive(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def unit_invite_manager(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_coordinator(request.user, pk)
+    if not unit.is_active:
+        messages.error(request, services.ARCHIVED_UNIT_INVITATION)
+        return redirect("units:detail", pk=unit.pk)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]

@@ -8,6 +8,7 @@ from html import unescape
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -328,3 +329,62 @@ def test_only_a_coordinator_of_the_municipality_sees_or_archives(
     assert unit_a.is_active
     assert not Invitation.objects.filter(revoked_at__isnull=False).exists()
     assert not Reminder.objects.filter(status=ReminderStatus.CANCELLED).exists()
+
+
+# --- Nothing new waits for an archived unit ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_archiving_in_the_admin_stops_the_same(
+    client: Client, superuser: User, unit_a: Unit, in_flight: dict
+) -> None:
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:units_unit_change", args=[unit_a.pk]),
+        {
+            "municipality": unit_a.municipality_id,
+            "name": unit_a.name,
+            "sector": unit_a.sector_id,
+            "kind": unit_a.kind,
+            "headcount": unit_a.headcount,
+            "functional_email": "",
+        },
+    )
+    assert response.status_code == 302
+    unit_a.refresh_from_db()
+    assert not unit_a.is_active
+    assert unit_a.archived_at is not None
+    for invitation in in_flight["pending"]:
+        invitation.refresh_from_db()
+        assert invitation.revoked_at is not None
+    assert status(in_flight["reminders"]["nudge"]) == (
+        ReminderStatus.CANCELLED,
+        CancelReason.OUTDATED,
+    )
+    revoked = AuditEvent.objects.filter(action="invitation.revoked", actor=superuser)
+    assert revoked.count() == len(in_flight["pending"])
+
+
+@pytest.mark.django_db
+def test_an_archived_unit_gets_no_new_invitation(
+    client: Client, coordinator: User, unit_a: Unit, in_flight: dict
+) -> None:
+    services.unit_set_archived(actor=coordinator, unit=unit_a, archived=True)
+    client.force_login(coordinator)
+    page = client.get(reverse("units:detail", args=[unit_a.pk])).content.decode()
+    assert reverse("units:invite_manager", args=[unit_a.pk]) not in page
+    before = Invitation.objects.count()
+    for method in (client.get, client.post):
+        response = method(
+            reverse("units:invite_manager", args=[unit_a.pk]), {"email": "ny3@kommun.se"}
+        )
+        assert response.status_code == 302
+        assert [str(m) for m in get_messages(response.wsgi_request)][-1] == (
+            "Enheten är arkiverad. Återställ den först om den ska ha en enhetschef i verktyget."
+        )
+    # An expired invitation of the unit is still listed: a new link is refused the same way.
+    response = client.post(reverse("units:invitation_resend", args=[in_flight["expired"].pk]))
+    assert "Enheten är arkiverad." in str(list(get_messages(response.wsgi_request))[-1])
+    with pytest.raises(ValidationError):
+        invite(unit_a, coordinator, "ny4@kommun.se")
+    assert Invitation.objects.count() == before
