@@ -146,8 +146,9 @@ class UnitAdmin(AuditedAdmin):
 
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        archived = change and "is_active" in form.changed_data and not obj.is_active
-        if change and "is_active" in form.changed_data:
+        toggled = change and "is_active" in form.changed_data
+        archived = toggled and not obj.is_active
+        if toggled:
             obj.archived_at = timezone.now() if archived else None
         super().save_model(request, obj, form, change)
         if archived:

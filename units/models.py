@@ -370,6 +370,11 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.email} ({self.get_role_display()})"
 
+    @staticmethod
+    def pending_at(now: dt.datetime) -> models.Q:
+        """status_at's PENDING as a filter: not accepted, not revoked, not expired at ``now``."""
+        return models.Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
     def status_at(self, now: dt.datetime) -> str:
         if self.accepted_at:
             return InvitationStatus.ACCEPTED

@@ -131,10 +131,7 @@ def failed_invitations(
     """Pending invitations of these municipalities whose mail could not be sent, newest first:
     the few among hundreds after a file import that a coordinator must not miss."""
     return Invitation.objects.filter(
-        _send_failed(now),
-        municipality_id__in=municipality_ids,
-        accepted_at__isnull=True,
-        revoked_at__isnull=True,
+        Invitation.pending_at(now), _send_failed(now), municipality_id__in=municipality_ids
     ).order_by("-created_at", "-pk")
 
 

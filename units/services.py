@@ -363,12 +363,7 @@ def unit_archive_preview(*, unit: Unit) -> list[archiving.Consequence]:
 
 def _pending_for_archived_unit(unit: Unit) -> QuerySet[Invitation]:
     # Expired links are dead already: left as they are, they still show as expired.
-    return Invitation.objects.filter(
-        unit=unit,
-        accepted_at__isnull=True,
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    )
+    return Invitation.objects.filter(Invitation.pending_at(timezone.now()), unit=unit)
 
 
 def _invitations_revoke_for_archived_unit(unit: Unit, actor: User) -> int:
@@ -853,10 +848,7 @@ def invitations_revoke_unbacked(*, inviter: User) -> int:
     so it must not outlive it; another coordinator sends a new one. Run on every change of
     account or role (units.receivers), also those made in the admin. Returns how many."""
     pending = Invitation.objects.filter(
-        invited_by=inviter,
-        accepted_at__isnull=True,
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
+        Invitation.pending_at(timezone.now()), invited_by=inviter
     ).select_related("municipality", "unit")
     if inviter.is_active:
         if inviter.is_superuser:
