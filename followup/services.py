@@ -17,7 +17,7 @@ import email.message
 import email.policy
 import functools
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.policy import EmailPolicy, Policy
@@ -263,7 +263,7 @@ SET (status, cancel_reason, attempts) = (
     claimed_at = %s,
     message_id = '<reminder-' || id || '-' || replace(subject_key, ':', '.') || '@' || %s || '>'
 WHERE status = 'pending' AND id = (
-    SELECT id FROM {reminder} WHERE status = 'pending' AND next_attempt_at <= %s{after}
+    SELECT id FROM {reminder} WHERE status = 'pending' AND next_attempt_at <= %s{after}{only}
     ORDER BY next_attempt_at, id LIMIT 1{lock}
 )
 RETURNING id, recipient_id, kind, subject_key, subject, body, html, ics, ics_method, attempts,
@@ -316,10 +316,13 @@ def _mark_sent(reminder: Reminder) -> None:
 
 
 def _claim(
-    now: dt.datetime, sent: Reminder | None = None, after: Reminder | None = None
+    now: dt.datetime,
+    sent: Reminder | None = None,
+    after: Reminder | None = None,
+    only: Sequence[int] = (),
 ) -> Reminder | None:
-    """Claim the next due reminder (the next after ``after`` in the claim order), after marking
-    ``sent`` (sent, not yet marked) SENT."""
+    """Claim the next due reminder (the next after ``after`` in the claim order; one of ``only``
+    when it is given), after marking ``sent`` (sent, not yet marked) SENT."""
     table = Reminder._meta.db_table
     postgresql = connection.vendor == "postgresql"
     lock = " FOR UPDATE SKIP LOCKED" if postgresql else ""
@@ -328,6 +331,7 @@ def _claim(
     params: list[Any] = [at, site_host(), at]
     if after is not None:
         params += [adapt(after.next_attempt_at), after.pk]
+    params += only
     names = {
         "reminder": table,
         "user": User._meta.db_table,
@@ -337,6 +341,7 @@ def _claim(
         withheld=_WITHHELD_SQL.format(**names),
         lock=lock,
         after=_AFTER_SQL if after else "",
+        only=f" AND id IN ({', '.join(['%s'] * len(only))})" if only else "",
         **names,
     )
     if sent is not None and postgresql:
@@ -469,14 +474,16 @@ def _open(mailer: BaseEmailBackend) -> None:
         mailer.close()
 
 
-def _sweep(mailer: BaseEmailBackend, limit: int, result: DispatchResult) -> None:
+def _sweep(
+    mailer: BaseEmailBackend, limit: int, result: DispatchResult, only: Sequence[int]
+) -> None:
     sent: Reminder | None = None  # sent, not yet marked SENT: the next claim marks it
     reminder = None
     opened = False
     try:
         for _ in range(limit):
             now = timezone.now()
-            reminder = _claim(now, sent, after=reminder)
+            reminder = _claim(now, sent, after=reminder, only=only)
             sent = None
             if reminder is None:
                 break
@@ -517,14 +524,16 @@ def _sweep(mailer: BaseEmailBackend, limit: int, result: DispatchResult) -> None
             _mark_sent(sent)
 
 
-def dispatch(*, limit: int = 1000) -> DispatchResult:
-    """One sweep: send what is due, at most ``limit`` rows. Safe to run in parallel."""
+def dispatch(*, limit: int = 1000, only: Sequence[int] = ()) -> DispatchResult:
+    """One sweep: send what is due, at most ``limit`` rows (of ``only``, when given: the rows a
+    change has just queued, without the rest of the outbox, which the sweep has not looked at
+    since). Safe to run in parallel."""
     run = DispatchRun.objects.create(started_at=timezone.now())
     result = DispatchResult()
     # One SMTP session for the whole sweep: a new one per message took longer than the sending.
     mailer = mailers.default
     try:
-        _sweep(mailer, limit, result)
+        _sweep(mailer, limit, result, only)
     finally:
         mailer.close()
     result.stuck = stuck_reminders().count()

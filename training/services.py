@@ -241,19 +241,10 @@ def wish_save(
     return wish
 
 
-def _dispatch_soon() -> None:
-    from followup.tasks import send_due_reminders
-
-    send_due_reminders.delay()
-
-
 def _notify(session: TrainingSession) -> None:
     """Queue the managers' invitations in the booking's own transaction, so that they are kept
-    whatever happens to the mail server or the broker, and ask for them to be sent once it
-    commits rather than at the next interval. Robust: if the broker is down the booking still
-    stands, and the beat's dispatch sends the invitations."""
+    whatever happens to the mail server or the broker (sent once it commits)."""
     session_invitation_queue(session=session)
-    transaction.on_commit(_dispatch_soon, robust=True)
 
 
 def _apply(

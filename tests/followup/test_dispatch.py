@@ -303,10 +303,10 @@ def test_the_last_sent_mark_is_not_lost_at_the_limit_or_on_an_error(
     assert Reminder.objects.get(pk=first.pk).status == ReminderStatus.SENT
     claim = services._claim
 
-    def then_the_database_fails(now, sent=None, after=None):
+    def then_the_database_fails(now, sent=None, after=None, only=()):
         if sent is not None:
             raise DatabaseError("connection lost")
-        return claim(now, sent, after)
+        return claim(now, sent, after, only)
 
     monkeypatch.setattr(services, "_claim", then_the_database_fails)
     with pytest.raises(DatabaseError):

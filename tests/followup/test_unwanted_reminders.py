@@ -12,14 +12,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from followup import followups, sweep
 from followup import services as outbox
-from followup import sweep
-from followup.models import CancelReason, NotificationSettings, Reminder, ReminderStatus
+from followup.models import CancelReason, FollowUp, NotificationSettings, Reminder, ReminderStatus
+from followup.tasks import send_due_reminders
 from rollout import services as engine
 from rollout.models import Rollout, Step
 from routines import services as routines
 from routines.models import Routine
-from tests.factories import UnitFactory
+from tests.factories import UnitFactory, book_session
+from tests.followup.test_followups import implement
 from training import services as training
 from units import services as unit_services
 from units.models import Unit, User
@@ -398,3 +400,69 @@ def test_switching_to_never_cancels_every_pending_digest_when_saved(
     for kept in (nudge, someone_elses):
         kept.refresh_from_db()
         assert kept.status == ReminderStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_a_booking_sends_its_invitations_at_once_and_nothing_the_sweep_has_not_seen(
+    smtp_server,
+    coordinator: User,
+    manager_a: User,
+    unit_a: Unit,
+    django_capture_on_commit_callbacks,
+) -> None:
+    """The calendar invitations of a booking go out when it commits, not at the next interval;
+    the nudge waiting in the outbox about work done since the last sweep does not go with them."""
+    rollout, nudge = _nudge_in_backoff(smtp_server, coordinator, unit_a)
+    _report(rollout, manager_a, coordinator)
+    with time_machine.travel(LATER, tick=False), django_capture_on_commit_callbacks(execute=True):
+        book_session(rollout, coordinator, LATER + dt.timedelta(days=7))
+    assert [m["Message-ID"].strip() for m in received_by(smtp_server, manager_a)] == [
+        Reminder.objects.get(kind="training").message_id
+    ]
+    nudge.refresh_from_db()
+    assert (nudge.status, nudge.attempts) == (ReminderStatus.PENDING, 1)
+    run_at(LATER)  # the sweep, which decides about the nudge, comes first at the interval
+    nudge.refresh_from_db()
+    assert (nudge.status, nudge.cancel_reason) == (ReminderStatus.CANCELLED, CancelReason.OUTDATED)
+    assert len(received_by(smtp_server, manager_a)) == 1
+
+
+@pytest.mark.django_db
+def test_a_follow_up_booking_sends_its_invitations_at_once(
+    smtp_server,
+    coordinator: User,
+    manager_a: User,
+    unit_a: Unit,
+    django_capture_on_commit_callbacks,
+) -> None:
+    with time_machine.travel(START, tick=False):
+        rollout = engine.rollout_start(actor=coordinator, unit=unit_a)
+        implement(rollout, manager_a, coordinator, START.date())
+    six = FollowUp.objects.get(rollout=rollout, offset_months=6)
+    with time_machine.travel(NUDGED, tick=False), django_capture_on_commit_callbacks(execute=True):
+        followups.book(
+            actor=coordinator,
+            follow_up=six,
+            starts_at=START + dt.timedelta(days=170),
+            mode="phone",
+            place="",
+        )
+    [invitation] = received_by(smtp_server, manager_a)
+    assert invitation.get_content_type() == "multipart/mixed"
+    assert "text/calendar" in invitation.as_string()
+    assert Reminder.objects.get(kind="meeting").status == ReminderStatus.SENT
+
+
+@pytest.mark.django_db
+def test_a_send_message_without_ids_sweeps_first(
+    smtp_server, coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    """A message from the version that sent everything due: it must not send a nudge about
+    work done since the last sweep either."""
+    rollout, nudge = _nudge_in_backoff(smtp_server, coordinator, unit_a)
+    _report(rollout, manager_a, coordinator)
+    with time_machine.travel(LATER, tick=False):
+        send_due_reminders.delay()
+    nudge.refresh_from_db()
+    assert (nudge.status, nudge.cancel_reason) == (ReminderStatus.CANCELLED, CancelReason.OUTDATED)
+    assert received_by(smtp_server, manager_a) == []
