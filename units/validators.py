@@ -7,12 +7,26 @@ so that ordinary numbers (phone numbers, dates, counts) pass.
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-_PNR = re.compile(r"(?<!\d)(?:(?:19|20)?(\d{6})[-+ ]?(\d{4}))(?!\d)")
+# The separator as people type or paste it: a hyphen, plus (over 100 years old), space, slash,
+# dot or underscore, with spaces around it allowed. Text pasted from word processors and mail
+# brings dashes and spaces other than ASCII's: see _SAME.
+_PNR = re.compile(r"(?<!\d)(?:19|20)?(\d{6})(?: ?[-+/._] ?| )?(\d{4})(?!\d)")
+# Every dash and minus to "-", every kind of space to " " (NFKC first makes full-width digits
+# and most spaces plain; these it leaves).
+_SAME = str.maketrans(
+    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-")
+    | dict.fromkeys(
+        "\t\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+        "\u2007\u2008\u2009\u200a\u202f\u205f\u3000",
+        " ",
+    )
+)
 
 PRIVACY_HELP_TEXT = _(
     "Skriv aldrig namn, personnummer eller andra uppgifter om enskilda barn, familjer eller "
@@ -41,7 +55,10 @@ def _plausible_date(yymmdd: str) -> bool:
 
 def find_personal_identity_numbers(text: str) -> list[str]:
     found = []
-    for match in _PNR.finditer(text):
+    plain = unicodedata.normalize("NFKC", text).translate(_SAME)
+    # Soft hyphens and zero-width characters are invisible: taken out, not made separators.
+    plain = re.sub("[\u00ad\u200b\u200c\u200d\u2060\ufeff]", "", plain)
+    for match in _PNR.finditer(plain):
         date_part, serial = match.group(1), match.group(2)
         if _plausible_date(date_part) and _luhn_ok(date_part + serial):
             found.append(match.group(0))

@@ -17,6 +17,19 @@ from units.validators import find_personal_identity_numbers, validate_no_persona
         "samordningsnummer 811278-9873",  # day + 60
         "samordningsnummer 198112789873",  # 12 digits, day + 60
         "(20100229-2389) i texten",  # 29 Feb: accepted for any year, refusing errs on the safe side
+        # Pasted from word processors, mail and web pages: other dashes and spaces.
+        "Elev 19121212\u20131212 behöver stöd",  # en dash
+        "Elev 19121212\u20141212",  # em dash
+        "Elev 19121212\u20111212",  # non-breaking hyphen
+        "Elev 19121212\u22121212",  # minus sign
+        "Elev 121212\u00a01212",  # no-break space
+        "Elev 121212\u202f1212",  # narrow no-break space
+        "Elev 121212 - 1212",  # spaces around the hyphen
+        "Elev 121212/1212",
+        "Elev 121212.1212",
+        "Elev 121212_1212",
+        "Elev 121212-\u00ad1212",  # an invisible soft hyphen inside
+        "Elev \uff11\uff12\uff11\uff12\uff11\uff12-\uff11\uff12\uff11\uff12",  # full-width
     ],
 )
 def test_valid_personnummer_is_refused(text: str) -> None:
@@ -36,6 +49,9 @@ def test_valid_personnummer_is_refused(text: str) -> None:
         "19811278-9874",  # samordningsnummer with the wrong check digit
         "Summa 12 345 678,90 kr",
         "Vi har 1234567890 kronor",  # not a date, fails Luhn anyway
+        "Ring 08\u2013580 285 00",  # a phone number with an en dash
+        "Mötet 2026\u201311\u201327 kl. 13.00",  # a date with en dashes
+        "121212\u20131213",  # a dash, but the wrong check digit
         "",
     ],
 )
