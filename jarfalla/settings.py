@@ -309,6 +309,12 @@ SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", HTTPS)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 if env.boolean("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a reverse proxy every request comes from the proxy's address: the per-address rate
+# limits above would then be one bucket for everybody (ten mistyped passwords anywhere lock
+# the whole site out of logging in), and the session list would show the proxy's address. With
+# the number of proxies we run, the client's address is read from X-Forwarded-For, counted from
+# the right (the entries further left are whatever the client sent).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0)
 SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # Preloading is a commitment for the whole domain (often the municipality's): opt-in only.

@@ -187,3 +187,13 @@ def test_beat_schedule_folder_exists_with_the_redis_broker(tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["redis://cache.example:6379/1", "True"]
+
+
+def test_trusted_proxy_count_reaches_allauth(tmp_path: Path) -> None:
+    script = (
+        "import django; django.setup(); from allauth import app_settings as a; "
+        "print(a.TRUSTED_PROXY_COUNT)"
+    )
+    assert run_manage(tmp_path, "shell", "-c", script).stdout.split()[-1] == "0"
+    behind = run_manage(tmp_path, "shell", "-c", script, TRUSTED_PROXY_COUNT="1")
+    assert behind.stdout.split()[-1] == "1", behind.stderr

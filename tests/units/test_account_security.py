@@ -107,3 +107,35 @@ def test_sessions_page_lists_and_ends_own_sessions(user: User) -> None:
     here.post(reverse("usersessions_list"), {})  # "sign out other sessions"
     assert here.get(reverse("my_account")).status_code == 200
     assert elsewhere.get(reverse("my_account")).status_code == 302
+
+
+def _failed_logins_from(address: str, count: int) -> None:
+    client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=address)
+    for attempt in range(count):
+        client.post(
+            reverse("account_login"), {"login": f"ingen{attempt}@example.se", "password": "fel"}
+        )
+
+
+def _login_from(address: str, user: User) -> Client:
+    client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"198.51.100.7, {address}")
+    client.post(reverse("account_login"), {"login": user.email, "password": DEFAULT_PASSWORD})
+    return client
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_one_address_cannot_lock_everyone_out(settings, user: User) -> None:
+    """Every request comes from the reverse proxy (10.0.0.2). With TRUSTED_PROXY_COUNT the
+    client's address is the proxy's last X-Forwarded-For entry, so ten failed logins from one
+    address leave the others alone; the leftmost entry, which the client wrote, is not read."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    _failed_logins_from("203.0.113.1", 10)
+    assert "_auth_user_id" in _login_from("203.0.113.2", user).session
+    assert "_auth_user_id" not in _login_from("203.0.113.1", user).session
+
+
+@pytest.mark.django_db
+def test_without_the_proxy_count_the_proxy_is_everyones_address(settings, user: User) -> None:
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    _failed_logins_from("203.0.113.1", 10)
+    assert "_auth_user_id" not in _login_from("203.0.113.2", user).session
