@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = sorted(ROOT.glob("*/locale/*/LC_MESSAGES/django.po"))
@@ -56,3 +57,12 @@ def test_language_switcher_posts_and_remembers_choice(client: Client) -> None:
 def test_unknown_language_falls_back_to_swedish(client: Client, settings) -> None:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx"
     assert '<html lang="sv">' in client.get("/tillganglighet/").content.decode()
+
+
+@pytest.mark.django_db
+def test_account_pages_write_e_post_as_the_rest_of_the_service(client: Client) -> None:
+    """django-allauth's own Swedish writes "epost-adress" and "mail"; ours overrides it."""
+    page = client.get(reverse("account_reset_password")).content.decode()
+    assert "e-postadress" in page
+    assert "epost" not in page.lower().replace("e-post", "")
+    assert " mail " not in page

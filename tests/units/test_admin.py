@@ -64,3 +64,12 @@ def test_audit_trail_cannot_be_edited_in_admin(
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_admin_pages_name_the_sites_icon(client: Client, superuser: User) -> None:
+    """Without it the browser asks for /favicon.ico on every admin page, a 404 in its console."""
+    client.force_login(superuser)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert 'id="site-name"' in page
