@@ -152,17 +152,20 @@ def _digests(today: dt.date, now: dt.datetime) -> int:
                         reverse("units:detail", args=[rollout.unit_id]),
                     )
                 )
-            failed = failed_reminders(municipality_ids=ids).count()
-            if failed:
+            # One query each for the count and where to look: the outbox or people page of a
+            # municipality that has them, which is the only one for most coordinators (a failed
+            # digest belongs to no unit: then the first).
+            failed = failed_reminders(municipality_ids=ids).aggregate(
+                count=Count("pk", distinct=True), municipality_id=Min("unit__municipality_id")
+            )
+            if failed["count"]:
                 items.append(
                     DigestItem(
                         _("Påminnelser som inte kunde skickas"),
-                        _("%(count)s st.") % {"count": failed},
-                        reverse("followup:outbox", args=[ids[0]]),
+                        _("%(count)s st.") % {"count": failed["count"]},
+                        reverse("followup:outbox", args=[failed["municipality_id"] or ids[0]]),
                     )
                 )
-            # One query for the count and where to look: the people page of a municipality
-            # that has them, which is the only one for most coordinators.
             invitations = unit_selectors.failed_invitations(
                 municipality_ids=ids, now=now
             ).aggregate(count=Count("pk"), municipality_id=Min("municipality_id"))
