@@ -2,7 +2,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.core.validators import URLValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,12 +10,36 @@ from training.models import KNOWLEDGE_LEVELS, CourseMode, Theme, WebCourseReport
 from units.models import Municipality, Unit, User
 from units.validators import PRIVACY_HELP_TEXT, validate_no_personal_data
 
+# The largest count a form takes (staff, participants, group meetings): far above any unit, and
+# far below what the database's integer columns hold, whose overflow would otherwise surface as a
+# server error instead of a message next to the field.
+MAX_COUNT = 100_000
+# The longest free text a form takes: a few paragraphs. The columns are unlimited text.
+MAX_TEXT = 2000
+
+
+def _limit_count(field: forms.Field) -> None:
+    """Give a model form's generated number field the common maximum (the widget too)."""
+    assert isinstance(field, forms.IntegerField)
+    field.max_value = MAX_COUNT
+    field.validators.append(MaxValueValidator(MAX_COUNT))
+    field.widget.attrs["max"] = MAX_COUNT
+
+
+def _limit_text(field: forms.Field) -> None:
+    """Give a model form's generated text field the common length limit (the widget too)."""
+    assert isinstance(field, forms.CharField)
+    field.max_length = MAX_TEXT
+    field.validators.append(MaxLengthValidator(MAX_TEXT))
+    field.widget.attrs["maxlength"] = str(MAX_TEXT)
+
 
 class WebCourseReportForm(forms.ModelForm):
     new_headcount = forms.IntegerField(
         label=_("Uppdatera antal anställda (valfritt)"),
         required=False,
         min_value=0,
+        max_value=MAX_COUNT,
         help_text=_("Fyll i om personalstyrkan har ändrats sedan förra gången."),
     )
 
@@ -46,6 +70,9 @@ class WebCourseReportForm(forms.ModelForm):
         self.fields["reported_on"].initial = timezone.localdate()
         self.fields["completed_count"].widget.attrs["min"] = 0
         self.fields["group_sessions"].widget.attrs["min"] = 0
+        _limit_count(self.fields["completed_count"])
+        _limit_count(self.fields["group_sessions"])
+        _limit_text(self.fields["reflections"])
         mode = self.fields["mode"]
         assert isinstance(mode, forms.TypedChoiceField)
         mode.choices = CourseMode.choices  # radio buttons need no empty choice
@@ -101,6 +128,7 @@ class WishForm(forms.Form):
     note = forms.CharField(
         label=_("Övrigt"),
         required=False,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         validators=[validate_no_personal_data],
         help_text=PRIVACY_HELP_TEXT,
@@ -146,7 +174,9 @@ class SessionForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    expected_participants = forms.IntegerField(label=_("Väntat antal deltagare"), min_value=1)
+    expected_participants = forms.IntegerField(
+        label=_("Väntat antal deltagare"), min_value=1, max_value=MAX_COUNT
+    )
     leader = forms.ModelChoiceField(
         label=_("Ansvarig"), queryset=User.objects.none(), empty_label=None
     )
@@ -182,9 +212,23 @@ class SessionForm(forms.Form):
         data = super().clean() or {}
         day, time = data.get("date"), data.get("time")
         if day and time:
-            starts = timezone.make_aware(dt.datetime.combine(day, time))
+            wall = dt.datetime.combine(day, time)
+            starts = timezone.make_aware(wall)
             data["starts_at"] = starts
-            if starts <= timezone.now():
+            # Through UTC: converting to its own zone would give the same wall time back.
+            if timezone.localtime(starts.astimezone(dt.UTC)).replace(tzinfo=None) != wall:
+                # The night summer time begins, the clock jumps from 02:00 to 03:00: the time
+                # given does not exist, and would silently become an hour later. (The autumn
+                # hour that comes twice is taken the first time, in summer time.)
+                self.add_error(
+                    "time",
+                    _(
+                        "Klockan %(time)s finns inte den %(date)s, eftersom klockan ställs fram "
+                        "en timme till sommartid den natten. Välj en annan tid."
+                    )
+                    % {"time": time.strftime("%H:%M"), "date": day.isoformat()},
+                )
+            elif starts <= timezone.now():
                 self.add_error("date", _("Tillfället kan inte bokas bakåt i tiden."))
         if self.errors:
             return data
@@ -202,7 +246,7 @@ class SessionForm(forms.Form):
                 self.warnings.append(
                     str(
                         _("%(leader)s har ett annat åtagande vid den tiden.")
-                        % {"leader": data["leader"].email}
+                        % {"leader": data["leader"]}
                     )
                 )
                 continue
@@ -210,7 +254,7 @@ class SessionForm(forms.Form):
                 str(
                     _("%(leader)s har redan ett tillfälle då: %(unit)s %(start)s.")
                     % {
-                        "leader": data["leader"].email,
+                        "leader": data["leader"],
                         "unit": clash.rollout.unit.name,
                         "start": timezone.localtime(clash.starts_at).strftime("%Y-%m-%d %H:%M"),
                     }
@@ -231,11 +275,12 @@ class SessionForm(forms.Form):
 
 
 class HeldForm(forms.Form):
-    participants = forms.IntegerField(label=_("Antal deltagare"), min_value=0)
+    participants = forms.IntegerField(label=_("Antal deltagare"), min_value=0, max_value=MAX_COUNT)
     exercises = forms.CharField(
         help_text=PRIVACY_HELP_TEXT,
         label=_("Övningar som användes"),
         required=False,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         validators=[validate_no_personal_data],
     )
@@ -250,6 +295,7 @@ class HeldForm(forms.Form):
     notes = forms.CharField(
         label=_("Anteckningar"),
         required=False,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         validators=[validate_no_personal_data],
         help_text=PRIVACY_HELP_TEXT,
@@ -262,6 +308,7 @@ class ThemeForm(forms.Form):
         help_text=PRIVACY_HELP_TEXT,
         label=_("Kort beskrivning"),
         required=False,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
         validators=[validate_no_personal_data],
     )

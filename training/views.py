@@ -2,9 +2,10 @@
 
 import datetime as dt
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -39,10 +40,25 @@ from units.models import Role, Unit, User
 REPORTS_PER_PAGE = 20
 
 
+def add_model_errors(
+    form: forms.BaseForm, error: ValidationError, *, renamed: dict[str, str] | None = None
+) -> None:
+    """Show what a model's own validation refused (in a service, past the form) in the form:
+    next to the field it concerns, the model's name for it mapped by ``renamed`` where the form
+    calls it something else, and above the form for what no field of the form holds."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        field = (renamed or {}).get(name, name)
+        form.add_error(field if field in form.fields else None, errors)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def web_course(request: HttpRequest, pk: int) -> HttpResponse:
     refused = ""
+    invalid = None
     if request.method == "POST":
         # A report goes straight to the service, which checks the rollout, the step and the
         # total under the rollout's lock; the page is read only to show what stopped it.
@@ -64,15 +80,20 @@ def web_course(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except RolloutError as error:
                 refused = str(error)
+            except ValidationError as error:
+                # The model's rules, which the form does not all repeat.
+                invalid = error
             else:
                 messages.success(request, _("Rapporten är sparad."))
                 return redirect("training:web_course", pk=pk)
-    return _web_course_page(request, pk, refused)
+    return _web_course_page(request, pk, refused, invalid)
 
 
-def _web_course_page(request: HttpRequest, pk: int, refused: str) -> HttpResponse:
+def _web_course_page(
+    request: HttpRequest, pk: int, refused: str, invalid: ValidationError | None = None
+) -> HttpResponse:
     """The step 1 page; after a refused POST, with the form's errors (or the service's reason,
-    when it saw something the form could not)."""
+    when it saw something the form could not, or the model's refusal, field by field)."""
     unit = access.get_unit_for_user(request.user, pk)
     can_write = access.can_write_unit(request.user, unit)
     is_coordinator = access.is_coordinator_of(request.user, unit.municipality_id)
@@ -98,6 +119,9 @@ def _web_course_page(request: HttpRequest, pk: int, refused: str) -> HttpRespons
         form = WebCourseReportForm(request.POST or None, unit=unit, already_completed=completed)
         if request.method == "POST" and form.is_valid() and refused:
             form.add_error(None, refused)
+        if request.method == "POST" and invalid is not None:
+            # (The form is cleaned already, just above.) The new headcount is saved on the unit, whose field is the headcount.
+            add_model_errors(form, invalid, renamed={"headcount": "new_headcount"})
     elif request.method == "POST":
         if rollout is not None and rollout.status == RolloutStatus.PAUSED:
             messages.error(request, _("Införandet är pausat, så ingen rapport kan lämnas just nu."))
@@ -322,6 +346,8 @@ def _session_form_page(
                 services.session_book(actor=request.user, rollout=rollout, **fields)
         except RolloutError as error:
             form.add_error(None, str(error))
+        except ValidationError as error:
+            add_model_errors(form, error)
         else:
             messages.success(
                 request,
@@ -408,6 +434,8 @@ def session_held(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse
             )
         except RolloutError as error:
             form.add_error(None, str(error))
+        except ValidationError as error:
+            add_model_errors(form, error)
         else:
             messages.success(
                 request,
@@ -461,12 +489,9 @@ def session_ics(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
 @login_required
 def week(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    raw = request.GET.get("vecka", "")
-    try:
-        year, number = (int(part) for part in raw.split("-W")) if raw else today.isocalendar()[:2]
-        monday = dt.date.fromisocalendar(year, number, 1)
-    except ValueError:
-        monday = today - dt.timedelta(days=today.weekday())
+    monday = _week_monday(request.GET.get("vecka", "")) or today - dt.timedelta(
+        days=today.weekday()
+    )
     sessions = list(
         selectors.week_sessions(units=access.visible_units(request.user), monday=monday)
     )
@@ -479,10 +504,36 @@ def week(request: HttpRequest) -> HttpResponse:
             "monday": monday,
             "sunday": monday + dt.timedelta(days=6),
             "week_number": monday.isocalendar()[1],
-            "previous": f"{previous.isocalendar()[0]}-W{previous.isocalendar()[1]:02d}",
-            "following": f"{following.isocalendar()[0]}-W{following.isocalendar()[1]:02d}",
+            # No link to a week that could not be shown (the calendar's first and last).
+            "previous": _week_param(previous) if _week_shown(previous) else None,
+            "following": _week_param(following) if _week_shown(following) else None,
         },
     )
+
+
+def _week_shown(monday: dt.date) -> bool:
+    """Whether the week can be shown: the days the page reaches, a week either side (for the
+    links, and the end of the week's time span), lie within the dates Python knows (years 1 to
+    9999)."""
+    return dt.date.min + dt.timedelta(days=7) <= monday <= dt.date.max - dt.timedelta(days=7)
+
+
+def _week_monday(raw: str) -> dt.date | None:
+    """The Monday of the ISO week given as "2026-W48", or None when there is no such week to
+    show (missing, malformed, or at the edge of the calendar)."""
+    if not raw:
+        return None
+    try:
+        year, number = (int(part) for part in raw.split("-W"))
+        monday = dt.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        return None
+    return monday if _week_shown(monday) else None
+
+
+def _week_param(monday: dt.date) -> str:
+    year, number, _weekday = monday.isocalendar()
+    return f"{year}-W{number:02d}"
 
 
 @require_http_methods(["GET", "POST"])
