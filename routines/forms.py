@@ -1,3 +1,4 @@
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -31,6 +32,10 @@ class RoutineForm(forms.Form):
         return {key: self.cleaned_data.get(key, "") for key, _title in SECTIONS}
 
 
+# An implementation date further back than this (or before the approval) is asked about.
+EARLIEST_WITHOUT_WARNING_DAYS = 365
+
+
 class ImplementForm(forms.Form):
     implemented_on = forms.DateField(
         label=_("Införd från och med"), widget=forms.DateInput(attrs={"type": "date"})
@@ -44,6 +49,23 @@ class ImplementForm(forms.Form):
     staff_informed_on = forms.DateField(
         label=_("Personalen informerades"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    confirm = forms.BooleanField(
+        label=_("Datumet stämmer, registrera ändå"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, approved_on: dt.date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.approved_on = approved_on
+        self.warnings: list[str] = []
+        if not self.is_bound:
+            # The box comes with the warning (full_clean), so nobody ticks it in advance.
+            del self.fields["confirm"]
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.warnings:
+            self.fields.pop("confirm", None)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -51,6 +73,38 @@ class ImplementForm(forms.Form):
         for field in ("implemented_on", "staff_informed_on"):
             if data.get(field) and data[field] > today:
                 self.add_error(field, _("Datumet kan inte ligga i framtiden."))
+        implemented_on = data.get("implemented_on")
+        if self.errors or implemented_on is None:
+            return data
+        # The follow-ups are due counted from this date: a date far back (a typo for the year,
+        # say) makes them overdue at once. It may be true (a routine in force before it was
+        # recorded here), so it is asked, not refused.
+        if self.approved_on and implemented_on < self.approved_on:
+            self.warnings.append(
+                str(
+                    _(
+                        "Införandedatumet %(date)s ligger före godkännandet (%(approved)s). "
+                        "Uppföljningarna räknas från införandedatumet och kan bli försenade "
+                        "direkt."
+                    )
+                    % {"date": implemented_on.isoformat(), "approved": self.approved_on.isoformat()}
+                )
+            )
+        if implemented_on < today - dt.timedelta(days=EARLIEST_WITHOUT_WARNING_DAYS):
+            self.warnings.append(
+                str(
+                    _(
+                        "Införandedatumet %(date)s ligger mer än ett år bakåt i tiden. "
+                        "Uppföljningarna räknas från införandedatumet och kan bli försenade "
+                        "direkt."
+                    )
+                    % {"date": implemented_on.isoformat()}
+                )
+            )
+        if self.warnings and not data.get("confirm"):
+            self.add_error(
+                "confirm", _("Kontrollera varningen och kryssa i rutan för att registrera ändå.")
+            )
         return data
 
 

@@ -14,6 +14,8 @@ from units.models import Municipality, User
 from units.validators import validate_no_personal_data
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from django_stubs_ext import StrOrPromise
 
 # The sections every routine has, in order. Titles are shown translated; the keys are stable.
@@ -30,6 +32,20 @@ SECTIONS: "tuple[tuple[str, StrOrPromise], ...]" = (
     ("review", _("När rutinen ses över")),
 )
 SECTION_KEYS = tuple(key for key, _title in SECTIONS)
+# The core a routine cannot go for review without: which signs staff notice, how they act, and
+# when the concern goes on to the social services (orosanmälan). Without them the document does
+# not do what step 3 is for, early detection and acting; the other sections frame it and may
+# be written later.
+CORE_SECTION_KEYS = ("signs", "actions", "report")
+
+
+def missing_core_sections(sections: "Mapping[str, object]") -> "list[StrOrPromise]":
+    """The titles of the core sections that are empty (or only blanks) in ``sections``."""
+    return [
+        title
+        for key, title in SECTIONS
+        if key in CORE_SECTION_KEYS and not str(sections.get(key) or "").strip()
+    ]
 
 
 class ReferenceEntry(models.Model):

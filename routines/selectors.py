@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus
+from rollout.models import OPEN_STATUSES, Rollout, RolloutStatus, TimelineEvent
 from routines.models import Routine, RoutineStatus, RoutineVersion
 from units.models import Unit
 
@@ -66,9 +67,27 @@ def routine_for(*, unit: Unit) -> Routine | None:
 
 
 def version(*, routine: Routine, number: int | None = None) -> RoutineVersion:
+    """The version ``number`` (the current one when None); RoutineVersion.DoesNotExist when the
+    routine has no such version."""
     return routine.versions.select_related("created_by").get(
-        number=number or routine.current_version
+        number=routine.current_version if number is None else number
     )
+
+
+def approved_on(*, routine: Routine) -> dt.date | None:
+    """The day (in Swedish time) the routine's current version got its last approval, from the
+    timeline (the routine keeps who approved which version, not when); None if not approved."""
+    last = (
+        TimelineEvent.objects.filter(
+            rollout_id=routine.rollout_id,
+            kind="routine.approved",
+            params__version=routine.current_version,
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return timezone.localdate(last) if last else None
 
 
 def versions(*, routine: Routine) -> QuerySet[RoutineVersion]:

@@ -17,6 +17,7 @@ from routines.models import (
     RoutineStatus,
     RoutineTemplate,
     RoutineVersion,
+    missing_core_sections,
 )
 from routines.text import References
 from units.models import Municipality, User
@@ -31,6 +32,22 @@ class RoutineConflict(engine.RolloutError):
         super().__init__(
             _("Någon annan har sparat en nyare version (%(number)s) medan du skrev.")
             % {"number": current.number}
+        )
+
+
+class RoutineAlreadyApproved(engine.RolloutError):
+    """The same side approved this version already (a double click, a second manager): nothing
+    new is recorded."""
+
+    def __init__(self, *, version: int, as_coordinator: bool) -> None:
+        self.version = version
+        super().__init__(
+            (
+                _("Samordnaren har redan godkänt version %(number)s. Inget nytt sparades.")
+                if as_coordinator
+                else _("Enhetschefen har redan godkänt version %(number)s. Inget nytt sparades.")
+            )
+            % {"number": version}
         )
 
 
@@ -246,6 +263,15 @@ def routine_send_for_review(*, actor: User, routine: Routine) -> Routine:
     routine = _locked(routine)
     if routine.status != RoutineStatus.DRAFT:
         raise engine.RolloutError(_("Bara ett utkast kan skickas för granskning."))
+    missing = missing_core_sections(routine.versions.get(number=routine.current_version).sections)
+    if missing:
+        raise engine.RolloutError(
+            _(
+                "Rutinen kan inte skickas för granskning förrän de här avsnitten är ifyllda: "
+                "%(sections)s."
+            )
+            % {"sections": "; ".join(str(title) for title in missing)}
+        )
     routine.status = RoutineStatus.REVIEW
     routine.save(update_fields=["status"])
     _event(routine, "routine.review", actor, version=routine.current_version)
@@ -257,6 +283,16 @@ def routine_approve(
     *, actor: User, routine: Routine, version: int, as_coordinator: bool
 ) -> Routine:
     routine = _locked(routine)
+    already = (
+        routine.coordinator_approved_version if as_coordinator else routine.manager_approved_version
+    )
+    # Checked under the lock, before the status: a double click, or a second person on the same
+    # side, finds the first approval (perhaps the one that made the routine approved).
+    if version == routine.current_version == already and routine.status in (
+        RoutineStatus.REVIEW,
+        RoutineStatus.APPROVED,
+    ):
+        raise RoutineAlreadyApproved(version=version, as_coordinator=as_coordinator)
     if routine.status != RoutineStatus.REVIEW:
         raise engine.RolloutError(_("Rutinen är inte skickad för granskning."))
     if version != routine.current_version:

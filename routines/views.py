@@ -18,11 +18,19 @@ from rollout.services import RolloutError
 from rollout.views import attempt
 from routines import pdf, selectors, services
 from routines.forms import ImplementForm, ReferenceForm, RoutineForm
-from routines.models import SECTIONS, ReferenceEntry, Routine, RoutineStatus
+from routines.models import (
+    SECTIONS,
+    ReferenceEntry,
+    Routine,
+    RoutineStatus,
+    RoutineVersion,
+    missing_core_sections,
+)
 from routines.tasks import render_pdf
 from routines.text import diff
 from routines.text import render as render_text
 from units import access
+from units import selectors as unit_selectors
 from units.models import Unit, User
 
 # Versions listed per page on the routine page, newest first: every saved change is a version.
@@ -45,9 +53,21 @@ def _back(unit: Unit) -> HttpResponse:
     return redirect("routines:routine", pk=unit.pk)
 
 
+def _requested_version(request: HttpRequest, routine: Routine) -> RoutineVersion:
+    """The version named by ``?version=`` (the current one without it); 404 for a number the
+    routine has no version of, or for anything that is not a number."""
+    raw = request.GET.get("version")
+    if raw is not None and not (raw.isascii() and raw.isdigit()):
+        raise Http404
+    try:
+        return selectors.version(routine=routine, number=None if raw is None else int(raw))
+    except RoutineVersion.DoesNotExist:
+        raise Http404 from None
+
+
 def _rendered(
     routine: Routine, number: int | None = None, *, references_url: str | None = None
-) -> tuple[object, list[tuple[object, object]]]:
+) -> tuple[RoutineVersion, list[tuple[object, object]]]:
     version = selectors.version(routine=routine, number=number)
     refs = services.references(municipality=routine.rollout.unit.municipality, url=references_url)
     return version, [
@@ -91,7 +111,17 @@ def routine(request: HttpRequest, pk: int) -> HttpResponse:
         )
         manager_ok = current.manager_approved_version == current.current_version
         coordinator_ok = current.coordinator_approved_version == current.current_version
+        # Both approvals are needed: without a manager who can sign in, the routine would wait
+        # for ever with nothing saying why (asked only while a manager's approval is missing).
+        awaits_manager = not manager_ok and current.status in (
+            RoutineStatus.DRAFT,
+            RoutineStatus.REVIEW,
+        )
         context |= {
+            "no_manager": awaits_manager and not unit_selectors.active_managers(unit=unit).exists(),
+            "missing_sections": missing_core_sections(version.sections)
+            if current.status == RoutineStatus.DRAFT
+            else [],
             "version": version,
             "sections": sections,
             "page": versions,
@@ -240,6 +270,8 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
             version=version,
             as_coordinator=access.is_coordinator_of(request.user, unit.municipality_id),
         )
+    except services.RoutineAlreadyApproved as already:
+        messages.info(request, str(already))
     except RolloutError as error:
         messages.error(request, str(error))
     else:
@@ -285,10 +317,16 @@ def send_back(request: HttpRequest, pk: int) -> HttpResponse:
 def implement(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_rw_unit_for_user(request.user, pk)
     current = _routine_or_404(unit)
-    form = ImplementForm(request.POST or None)
+    form = ImplementForm(request.POST or None, approved_on=selectors.approved_on(routine=current))
     if request.method == "POST" and form.is_valid():
         try:
-            services.routine_implement(actor=_user(request), routine=current, **form.cleaned_data)
+            services.routine_implement(
+                actor=_user(request),
+                routine=current,
+                implemented_on=form.cleaned_data["implemented_on"],
+                business_plan_location=form.cleaned_data["business_plan_location"],
+                staff_informed_on=form.cleaned_data["staff_informed_on"],
+            )
         except RolloutError as error:
             form.add_error(None, str(error))
         else:
@@ -347,10 +385,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 def document(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_user(request.user, pk)
     current = _routine_or_404(unit)
-    number = request.GET.get("version")
-    version = selectors.version(
-        routine=current, number=int(number) if number and number.isdigit() else None
-    )
+    version = _requested_version(request, current)
     return HttpResponse(pdf.document_html(current, version))
 
 
@@ -359,10 +394,7 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
 def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_user(request.user, pk)
     current = _routine_or_404(unit)
-    number = request.GET.get("version")
-    version = selectors.version(
-        routine=current, number=int(number) if number and number.isdigit() else None
-    )
+    version = _requested_version(request, current)
     # The name depends on the document (pdf.cache_name renders its HTML): worked out once.
     name = pdf.cache_name(version)
     content = pdf.read_cached(name)
