@@ -74,7 +74,10 @@ class UnitRow:
     status: str
     rollout_status: str | None = None
     round: int | None = None
+    # The one next action (the lowest open step's), and what the later steps the coordinator
+    # started early wait for (engine.open_actions).
     action: engine.NextAction | None = None
+    more_actions: tuple[engine.NextAction, ...] = ()
     last_activity: dt.datetime | None = None
     started_on: dt.date | None = None
     completed_on: dt.date | None = None
@@ -92,8 +95,14 @@ class UnitRow:
     stale: bool = False
 
     @property
+    def actions(self) -> tuple[engine.NextAction, ...]:
+        """Every open step's action, the next action first."""
+        return (self.action, *self.more_actions) if self.action else ()
+
+    @property
     def due(self) -> dt.date | None:
-        return self.action.due if self.action else None
+        """The earliest date any open step has to meet."""
+        return min((a.due for a in self.actions if a.due), default=None)
 
     @property
     def started(self) -> bool:
@@ -122,19 +131,24 @@ class UnitRow:
 
 
 def _status(
-    rollout: Rollout | None, action: engine.NextAction | None, stale: bool, today: dt.date
+    rollout: Rollout | None,
+    actions: Sequence[engine.NextAction],
+    stale: bool,
+    today: dt.date,
 ) -> str:
+    """From every open step's action: a step started early can be late or wait for the
+    coordinator while the step before it is on time."""
     if rollout is None or rollout.status == RolloutStatus.DECLINED:
         return UnitStatus.NOT_STARTED
     if rollout.status == RolloutStatus.COMPLETED:
         return UnitStatus.DONE
     if rollout.status == RolloutStatus.PAUSED:
         return UnitStatus.PAUSED
-    if action and action.due and action.due < today:
+    if any(action.due and action.due < today for action in actions):
         return UnitStatus.OVERDUE
     if rollout.status == RolloutStatus.REQUESTED or stale:
         return UnitStatus.ATTENTION
-    if action and action.code in COORDINATOR_NOW:
+    if any(action.code in COORDINATOR_NOW for action in actions):
         return UnitStatus.ATTENTION
     return UnitStatus.ON_TRACK
 
@@ -243,10 +257,11 @@ def _rows(
             tz=tz,
             today=today,
         )
-        action = engine.next_action(snap)
-        if action is not None:
-            # A plain string: the Board is cached per language, and lazy texts unpickle slowly.
-            action = dataclasses.replace(action, text=str(action.text))
+        # Plain strings: the Board is cached per language, and lazy texts unpickle slowly.
+        actions = [
+            dataclasses.replace(action, text=str(action.text))
+            for action in engine.open_actions(snap)
+        ]
         step_now = engine.current_step(snap)
         # Months of quiet are expected while the follow-ups are waiting (as in the digest).
         stale = (
@@ -275,10 +290,11 @@ def _rows(
         rows[unit.pk] = UnitRow(
             **base,
             stage=_stage(rollout, step_now),
-            status=_status(rollout, action, stale, today),
+            status=_status(rollout, actions, stale, today),
             rollout_status=rollout.status,
             round=rollout.round,
-            action=action,
+            action=actions[0] if actions else None,
+            more_actions=tuple(actions[1:]),
             last_activity=rollout.last_activity_at,
             started_on=snap.started_on,
             completed_on=rollout.completed_at.astimezone(tz).date()
@@ -491,12 +507,10 @@ class Attention(TextChoices):
     PAUSED = "paused", _("Pausade införanden")
 
 
-def attention_kind(row: UnitRow, today: dt.date) -> list[str]:
-    """Which of the dashboard's "needs attention" lists a unit belongs in (maybe several)."""
+def _action_kinds(row: UnitRow, action: engine.NextAction, today: dt.date) -> list[str]:
+    """The "needs attention" lists one of the unit's open actions puts it in."""
     kinds: list[str] = []
-    action = row.action
-    code = action.code if action else ""
-    due = action.due if action else None
+    code, due = action.code, action.due
     if code.startswith("follow_up_") and due:
         if due < today:
             kinds.append(Attention.OVERDUE_FOLLOW_UPS)
@@ -510,11 +524,27 @@ def attention_kind(row: UnitRow, today: dt.date) -> list[str]:
         kinds.append(Attention.ROUTINES_TO_REVIEW)
     if code == "decide_request":
         kinds.append(Attention.REQUESTS)
+    return kinds
+
+
+def attention_kind(row: UnitRow, today: dt.date) -> list[str]:
+    """Which of the dashboard's "needs attention" lists a unit belongs in (maybe several): what
+    every open step waits for, not only the lowest one's (a step started early counts too)."""
+    kinds: list[str] = []
+    for action in row.actions:
+        kinds += [kind for kind in _action_kinds(row, action, today) if kind not in kinds]
     if row.stale:
         kinds.append(Attention.STALE)
     if row.rollout_status == RolloutStatus.PAUSED:
         kinds.append(Attention.PAUSED)
     return kinds
+
+
+def attention_action(row: UnitRow, kind: str, today: dt.date) -> engine.NextAction | None:
+    """The action that puts the unit in the ``kind`` list (a routine to review is shown by
+    "Godkänn rutinen", not by the booking step 2 waits for); for the lists about the rollout as a
+    whole (silence, pause), the next action."""
+    return next((a for a in row.actions if kind in _action_kinds(row, a, today)), row.action)
 
 
 def by_name(row: UnitRow) -> tuple[Any, int]:
@@ -530,8 +560,13 @@ def attention(rows: Sequence[UnitRow], today: dt.date) -> dict[str, list[UnitRow
         for kind in attention_kind(row, today):
             lists.setdefault(kind, []).append(row)
     far = dt.date.max
+
+    def urgency(kind: str, row: UnitRow) -> tuple[Any, ...]:
+        action = attention_action(row, kind, today)
+        return (action.due if action and action.due else far, *by_name(row))
+
     return {
-        kind.value: sorted(lists[kind.value], key=lambda r: (r.due or far, *by_name(r)))
+        kind.value: sorted(lists[kind.value], key=lambda r: urgency(kind.value, r))
         for kind in Attention
         if kind.value in lists
     }
@@ -687,6 +722,9 @@ SORT_KEYS = {
     "due": lambda r: (r.due or _FAR_FUTURE, *by_name(r)),
     "activity": lambda r: (r.last_activity or _LONG_AGO, *by_name(r)),
 }
+# Columns where a unit may have no value at all (nothing to meet by a date): those units come
+# last, by name, whichever way the column is sorted.
+_WITHOUT_VALUE = {"due": lambda r: r.due is None}
 
 
 @dataclass(frozen=True)
@@ -732,7 +770,14 @@ class TableFilter:
             and (not self.status or row.status == self.status)
             and (not self.attention or self.attention in attention_kind(row, today))
         ]
-        return sorted(selected, key=SORT_KEYS[self.sort], reverse=self.descending)
+        without = _WITHOUT_VALUE.get(self.sort)
+        if without is None:
+            return sorted(selected, key=SORT_KEYS[self.sort], reverse=self.descending)
+        return sorted(
+            [row for row in selected if not without(row)],
+            key=SORT_KEYS[self.sort],
+            reverse=self.descending,
+        ) + sorted([row for row in selected if without(row)], key=by_name)
 
     def params(self) -> dict[str, str]:
         """The filters as GET parameters (without sort), for links and exports."""

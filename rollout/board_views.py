@@ -2,6 +2,8 @@
 observers and superusers of a municipality read them; the one change made here is the
 coordinator's start of several units' rollouts from the unit table (start_many)."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jarfalla.collation import swedish
 from rollout import board as selectors
-from rollout import exports, services
+from rollout import exports, services, steps
 from rollout.charts import adoption_chart, funnel_chart, reach_chart
 from rollout.forms import StartManyForm
 from rollout.models import OPEN_STATUSES, Step
@@ -75,9 +77,7 @@ def _dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "kind": kind,
             "label": selectors.Attention(kind).label,
             "count": board.attention_counts[kind],
-            "items": [
-                {"row": row, "url": _attention_url(kind, row)} for row in rows[:ATTENTION_SHOWN]
-            ],
+            "items": [_attention_item(kind, row, board.today) for row in rows[:ATTENTION_SHOWN]],
         }
         for kind, rows in board.attention.items()
     ]
@@ -107,11 +107,17 @@ UNIT_PAGE_ATTENTION = {
 }
 
 
-def _attention_url(kind: str, row: selectors.UnitRow) -> str:
-    url_name = row.step_url_name
+def _attention_item(kind: str, row: selectors.UnitRow, today: dt.date) -> dict[str, object]:
+    """A unit in one attention list, shown by the action that put it there and linked to that
+    action's step (an early step 3's routine to review, not the step 2 the unit stands in)."""
+    action = selectors.attention_action(row, kind, today)
+    app = steps.get(action.step) if action and action.step else None
+    url_name = app.page_url_name if app else row.step_url_name
     if kind in UNIT_PAGE_ATTENTION or not url_name:
-        return reverse("units:detail", args=[row.unit_id])
-    return reverse(url_name, args=[row.unit_id])
+        url = reverse("units:detail", args=[row.unit_id])
+    else:
+        url = reverse(url_name, args=[row.unit_id])
+    return {"row": row, "action": action, "url": url}
 
 
 def _table_filter(request: HttpRequest, sectors: list[tuple[int, str]]) -> selectors.TableFilter:
@@ -232,7 +238,9 @@ def unit_table_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     municipality, board = _board(request, pk)
     rows = _table_filter(request, board.sectors).apply(board.rows, board.today)
     pseudonymise = request.GET.get("pseudonym") == "1"
-    sheet = exports.unit_table(rows, municipality_id=municipality.pk, pseudonymise=pseudonymise)
+    sheet = exports.unit_table(
+        rows, municipality_id=municipality.pk, pseudonymise=pseudonymise, population=board.rows
+    )
     content = exports.to_csv(sheet) if fmt == "csv" else exports.to_xlsx([sheet])
     name = "enheter-pseudonymiserade" if pseudonymise else "enheter"
     return _download(content, fmt, name, municipality)

@@ -64,17 +64,42 @@ def current_step(snapshot: RolloutSnapshot) -> int | None:
 
 
 def next_action(snapshot: RolloutSnapshot) -> NextAction | None:
+    """The one next thing to do: the lowest open step's (or the rollout's own, when it is not
+    active)."""
+    actions = open_actions(snapshot)
+    return actions[0] if actions else None
+
+
+def open_actions(snapshot: RolloutSnapshot) -> list[NextAction]:
+    """What every open step waits for, lowest step first: next_action, then the actions of the
+    later steps the coordinator started early (with a reason) while an earlier one is open. A
+    routine sent for review in an early step 3 waits for the coordinator as much as step 2 does."""
     if snapshot.status == RolloutStatus.REQUESTED:
-        return NextAction(
-            "decide_request", _("Ta ställning till förfrågan om att delta"), Role.COORDINATOR
-        )
+        return [
+            NextAction(
+                "decide_request", _("Ta ställning till förfrågan om att delta"), Role.COORDINATOR
+            )
+        ]
     if snapshot.status == RolloutStatus.PAUSED:
-        return NextAction("resume", _("Återuppta införandet när det är dags"), Role.COORDINATOR)
+        return [NextAction("resume", _("Återuppta införandet när det är dags"), Role.COORDINATOR)]
     if snapshot.status != RolloutStatus.ACTIVE:
-        return None
-    step = current_step(snapshot)
-    if step is None:
-        return None
+        return []
+    first = current_step(snapshot)
+    if first is None:
+        return []
+    return [
+        _step_action(snapshot, step)
+        for step in Step.values
+        if step == first
+        or (
+            step > first
+            and snapshot.steps.get(step, StepSnapshot()).status == StepStatus.IN_PROGRESS
+        )
+    ]
+
+
+def _step_action(snapshot: RolloutSnapshot, step: int) -> NextAction:
+    """What an open step waits for, from its state and the facts its app reports."""
     state = snapshot.steps.get(step, StepSnapshot())
     facts = snapshot.facts.get(step, {})
     if step == Step.WEB_COURSE:

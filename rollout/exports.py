@@ -2,13 +2,40 @@
 
 For researchers, unit names can be replaced by pseudonyms: stable (the same unit gets the same
 pseudonym in every export, so files from different dates can be joined) and not reversible
-without the site's secret key. The pseudonymised table also leaves out everything else that
-names a unit."""
+without the site's secret key. A pseudonym alone does not make a file anonymous: in a small
+municipality the only family-support unit with 10 staff is known by its sector and size. So the
+pseudonymised table treats sector, type and size as quasi-identifiers (what an outsider can
+know about a unit) and keeps them k-anonymous, k = K_ANONYMITY = 5:
+
+1. Size is a band of staff (HEADCOUNT_BANDS: 0–9, 10–24, 25–49, 50+), never the count.
+2. A sector, type or size band is shown only where at least 5 units in the file share it;
+   otherwise the cell says "Övrigt".
+3. Where fewer than 5 units share the combination of the three, their size, then their type,
+   then their sector become "Övrigt", one column at a time, until every combination is shared
+   by at least 5.
+4. If fewer than 5 units are left with "Övrigt" in all three columns, units from the smallest
+   group that can spare them (chosen by pseudonym, not by name), or else the smallest group as
+   a whole, get "Övrigt" in all three too. With fewer than 5 units in the file, all three
+   columns are "Övrigt" in every row.
+
+So in a file of 5 rows or more every row shares its sector, type and size with at least 4
+others, and no row is unique on them in any file. The rule
+first runs on the whole municipality (``population``) and then again on the file's rows, so a
+filtered file only hides more, never shows a value the full file hid: files of the same day
+joined by pseudonym say no more than the full file. (Files from dates far apart can, when units
+were added or archived in between; share them with that in mind.)
+
+Counts and dates that would also single a unit out are coarsened: the web-course progress is a
+share in bands of 25 percentage points (WEB_COURSE_BANDS), not the number of staff (which would
+tell the size), and dates are months (2026-03). Step, status, round, next action and whether the
+routine is in place stay as they are: they are what the research is about, and the same for
+many units. The non-pseudonymised table keeps the exact values."""
 
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -21,6 +48,18 @@ from rollout.models import Step
 from units.models import UnitKind
 
 Cell = str | int | float | dt.date | None
+
+K_ANONYMITY = 5
+# (lowest headcount, label): the labels are the same in every language.
+HEADCOUNT_BANDS = ((0, "0–9"), (10, "10–24"), (25, "25–49"), (50, "50+"))
+# (lowest share, label) of the staff who have taken the web course.
+WEB_COURSE_BANDS = ((0.0, "0–24 %"), (0.25, "25–49 %"), (0.5, "50–74 %"), (0.75, "75–100 %"))
+
+# Sector, type and size band, as shown in the file.
+QuasiIdentifiers = tuple[str, str, str]
+# The columns made "Övrigt" one at a time when a combination is too rare: size first and sector
+# last, as researchers compare sectors most.
+_GENERALISE_FIRST = (2, 1, 0)
 
 
 @dataclass(frozen=True)
@@ -37,11 +76,96 @@ def pseudonym(*, municipality_id: int, unit_id: int) -> str:
     return f"E-{digest[:10].upper()}"
 
 
+def headcount_band(headcount: int) -> str:
+    return next(label for lowest, label in reversed(HEADCOUNT_BANDS) if headcount >= lowest)
+
+
+def web_course_band(share: float) -> str:
+    return next(label for lowest, label in reversed(WEB_COURSE_BANDS) if share >= lowest)
+
+
+def _month(day: dt.date | None) -> str | None:
+    return f"{day:%Y-%m}" if day else None
+
+
+def k_anonymise(
+    values: Mapping[int, QuasiIdentifiers], *, municipality_id: int
+) -> dict[int, QuasiIdentifiers]:
+    """The quasi-identifiers by unit id, generalised to "Övrigt" until every combination is
+    shared by at least K_ANONYMITY units (steps 2–4 of the module's rule). A value is only ever
+    kept or replaced, so running this again on a part of the result hides more, never less."""
+    other = _("Övrigt")
+    shown = {unit_id: list(cells) for unit_id, cells in values.items()}
+    for column in range(3):
+        counts = Counter(cells[column] for cells in shown.values())
+        for cells in shown.values():
+            if counts[cells[column]] < K_ANONYMITY:
+                cells[column] = other
+    for column in _GENERALISE_FIRST:
+        # Counted before this column changes: a row whose combination was shared by enough
+        # keeps its value, and its group can only grow as others join it.
+        combinations = Counter(tuple(cells) for cells in shown.values())
+        for cells in shown.values():
+            if combinations[tuple(cells)] < K_ANONYMITY:
+                cells[column] = other
+    # Now only the rows with "Övrigt" everywhere can be too few.
+    suppressed = [other] * 3
+    rest = [unit_id for unit_id, cells in shown.items() if cells == suppressed]
+    if 0 < len(rest) < K_ANONYMITY:
+        need = K_ANONYMITY - len(rest)
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for unit_id, cells in shown.items():
+            if cells != suppressed:
+                groups.setdefault(tuple(cells), []).append(unit_id)
+        spare = [group for group in groups.items() if len(group[1]) >= K_ANONYMITY + need]
+        ordered = sorted(spare or groups.items(), key=lambda group: (len(group[1]), group[0]))
+        if ordered:
+            # By pseudonym: without the secret key nobody can tell which ones were moved.
+            by_pseudonym = sorted(
+                ordered[0][1],
+                key=lambda unit_id: pseudonym(municipality_id=municipality_id, unit_id=unit_id),
+            )
+            for unit_id in by_pseudonym[:need] if spare else by_pseudonym:
+                shown[unit_id] = list(suppressed)
+    return {unit_id: (cells[0], cells[1], cells[2]) for unit_id, cells in shown.items()}
+
+
+def _quasi_identifiers(
+    rows: Sequence[board_selectors.UnitRow],
+    population: Sequence[board_selectors.UnitRow],
+    municipality_id: int,
+) -> dict[int, QuasiIdentifiers]:
+    in_population = k_anonymise(
+        {
+            row.unit_id: (row.sector, str(UnitKind(row.kind).label), headcount_band(row.headcount))
+            for row in population
+        },
+        municipality_id=municipality_id,
+    )
+    other = _("Övrigt")
+    return k_anonymise(
+        {row.unit_id: in_population.get(row.unit_id, (other, other, other)) for row in rows},
+        municipality_id=municipality_id,
+    )
+
+
 def unit_table(
-    rows: Sequence[board_selectors.UnitRow], *, municipality_id: int, pseudonymise: bool
+    rows: Sequence[board_selectors.UnitRow],
+    *,
+    municipality_id: int,
+    pseudonymise: bool,
+    population: Sequence[board_selectors.UnitRow] | None = None,
 ) -> Sheet:
+    """The unit table; ``population`` is the municipality's whole table when ``rows`` is a
+    filtered part of it (see the module's rule)."""
+    if pseudonymise:
+        return _pseudonymised_unit_table(
+            rows,
+            municipality_id=municipality_id,
+            population=rows if population is None else population,
+        )
     header = [
-        _("Pseudonym") if pseudonymise else _("Enhet"),
+        _("Enhet"),
         _("Sektor"),
         _("Typ"),
         _("Antal anställda"),
@@ -57,21 +181,16 @@ def unit_table(
     ]
     body: list[list[Cell]] = []
     for row in rows:
-        name = (
-            pseudonym(municipality_id=municipality_id, unit_id=row.unit_id)
-            if pseudonymise
-            else row.name
-        )
         body.append(
             [
-                name,
+                row.name,
                 row.sector,
                 str(UnitKind(row.kind).label),
                 row.headcount,
                 row.round,
                 row.stage_label,
                 row.status_label,
-                str(row.action.text) if row.action else "",
+                "; ".join(str(action.text) for action in row.actions),
                 row.due,
                 timezone.localdate(row.last_activity) if row.last_activity else None,
                 row.web_course_completed,
@@ -79,10 +198,48 @@ def unit_table(
                 _("Ja") if row.routine_implemented else _("Nej"),
             ]
         )
-    if pseudonymise:
-        # In the table's order (by name) the pseudonyms would follow the public list of unit
-        # names, and that list would tell which unit is which.
-        body.sort(key=lambda cells: str(cells[0]))
+    return Sheet(_("Enheter"), header, body)
+
+
+def _pseudonymised_unit_table(
+    rows: Sequence[board_selectors.UnitRow],
+    *,
+    municipality_id: int,
+    population: Sequence[board_selectors.UnitRow],
+) -> Sheet:
+    header = [
+        _("Pseudonym"),
+        _("Sektor"),
+        _("Typ"),
+        _("Antal anställda (intervall)"),
+        _("Omgång"),
+        _("Steg"),
+        _("Status"),
+        _("Nästa åtgärd"),
+        _("Senast (månad)"),
+        _("Senaste aktivitet (månad)"),
+        _("Andel webbkurs (intervall)"),
+        _("Rutin införd"),
+    ]
+    quasi = _quasi_identifiers(rows, population, municipality_id)
+    body: list[list[Cell]] = [
+        [
+            pseudonym(municipality_id=municipality_id, unit_id=row.unit_id),
+            *quasi[row.unit_id],
+            row.round,
+            row.stage_label,
+            row.status_label,
+            "; ".join(str(action.text) for action in row.actions),
+            _month(row.due),
+            _month(timezone.localdate(row.last_activity) if row.last_activity else None),
+            web_course_band(row.web_course_share),
+            _("Ja") if row.routine_implemented else _("Nej"),
+        ]
+        for row in rows
+    ]
+    # In the table's order (by name) the pseudonyms would follow the public list of unit names,
+    # and that list would tell which unit is which.
+    body.sort(key=lambda cells: str(cells[0]))
     return Sheet(_("Enheter"), header, body)
 
 

@@ -47,6 +47,16 @@ def workspace_context(request: HttpRequest, unit: Unit) -> dict[str, Any]:
         )
         if action
         else "",
+        "more_actions": [
+            {
+                "action": more,
+                "who": Role(more.who).label,
+                "url": next_steps.action_url(
+                    user=request.user, unit=unit, action=more, facts=space.facts
+                ),
+            }
+            for more in space.more_actions
+        ],
         "timeline_rows": [(event, text(event), step_label(event)) for event in space.timeline],
         "is_coordinator": access.is_coordinator_of(request.user, unit.municipality_id),
         "can_write": access.can_write_unit(request.user, unit),

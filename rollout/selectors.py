@@ -69,6 +69,8 @@ class Workspace:
     earlier_rounds: list[Rollout]
     timeline: list[TimelineEvent]
     timeline_total: int
+    # What the later steps the coordinator started early wait for (engine.open_actions).
+    more_actions: tuple[engine.NextAction, ...] = ()
 
 
 def shown_round(rounds: Sequence[Rollout]) -> Rollout | None:
@@ -96,15 +98,17 @@ def workspace(*, unit: Unit) -> Workspace:
     facts = steps.facts_for([current])[current.pk] if current else {}
     snap = snapshot(rollout=current, states=states, facts=facts) if current else None
     events = TimelineEvent.objects.filter(unit=unit).select_related("actor")
+    actions = engine.open_actions(snap) if snap else []
     return Workspace(
         rollout=current,
         states=states,
         current_step=engine.current_step(snap) if snap and current and current.is_open else None,
-        next_action=engine.next_action(snap) if snap else None,
+        next_action=actions[0] if actions else None,
         facts=facts,
         earlier_rounds=[r for r in rounds if r is not current],
         timeline=list(events[:TIMELINE_LENGTH]),
         timeline_total=events.count(),
+        more_actions=tuple(actions[1:]),
     )
 
 
