@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from followup import selectors
 from followup import services as outbox
 from followup.invitations import Invitation, queue_calendar_invitations
 from followup.models import FollowUp, FollowUpStatus
@@ -17,6 +18,17 @@ from rollout.models import RolloutStatus, Step
 from units.models import User
 
 MEETING_LENGTH = dt.timedelta(hours=1)
+# A day given without a time is stored at noon, Stockholm time: the same day in every reading.
+HELD_WITHOUT_TIME = dt.time(12)
+
+NOT_HELD_YET = _("Uppföljningen kan inte registreras för en dag som inte har kommit än.")
+
+
+def waits_for(earlier: FollowUp) -> str:
+    """Why a follow-up cannot be recorded yet: the one before it is not held."""
+    return _(
+        "Uppföljningen efter %(months)s månader är inte registrerad än. Registrera den först."
+    ) % {"months": earlier.offset_months}
 
 
 def _event(follow_up: FollowUp, *, updated_at: dt.datetime) -> ical.CalendarEvent:
@@ -93,6 +105,7 @@ def book(
         raise engine.RolloutError(_("Uppföljningen är redan genomförd."))
     if follow_up.rollout.status != RolloutStatus.ACTIVE:
         raise engine.RolloutError(_("Införandet är inte aktivt."))
+    _check_booking_order(follow_up, starts_at)
     if follow_up.status == FollowUpStatus.BOOKED:
         # The reminder two days before the old time must not go out. The new time has a key of
         # its own, so that the sweep can make its reminder even for the same day.
@@ -120,9 +133,83 @@ def book(
     return follow_up
 
 
+def _check_booking_order(follow_up: FollowUp, starts_at: dt.datetime) -> None:
+    """Booking a later follow-up before an earlier one is held is planning ahead and fine, but
+    not for a time before it: follow-ups are recorded in their order, so the later meeting would
+    come first and could not be recorded. The caller's lock on the follow-up also locks its
+    rollout's row (select_related), so two bookings of the same rollout take turns here."""
+    booked = FollowUp.objects.filter(
+        rollout_id=follow_up.rollout_id, status=FollowUpStatus.BOOKED, starts_at__isnull=False
+    ).exclude(pk=follow_up.pk)
+    for other in booked:
+        assert other.starts_at is not None
+        mapping = {
+            "months": other.offset_months,
+            "starts": timezone.localtime(other.starts_at).strftime("%Y-%m-%d %H:%M"),
+        }
+        if other.offset_months < follow_up.offset_months and starts_at <= other.starts_at:
+            raise engine.RolloutError(
+                _(
+                    "Uppföljningen efter %(months)s månader är bokad %(starts)s; boka den här efter den."
+                )
+                % mapping
+            )
+        if other.offset_months > follow_up.offset_months and starts_at >= other.starts_at:
+            raise engine.RolloutError(
+                _(
+                    "Uppföljningen efter %(months)s månader är bokad %(starts)s; "
+                    "boka den här före den eller boka om den först."
+                )
+                % mapping
+            )
+
+
+def _held_at(follow_up: FollowUp, held_on: dt.date) -> dt.datetime:
+    """When the follow-up was held, from the day the coordinator gives: the booked time if it
+    was that day (and has passed), now if it is today, else noon of that day."""
+    now = timezone.now()
+    if held_on > timezone.localdate(now):
+        raise engine.RolloutError(NOT_HELD_YET)
+    implemented = selectors.implemented_on([follow_up.rollout]).get(follow_up.rollout_id)
+    if implemented is not None and held_on < implemented:
+        raise engine.RolloutError(
+            _("Rutinen infördes %(date)s; uppföljningen kan inte ha genomförts före det.")
+            % {"date": f"{implemented:%Y-%m-%d}"}
+        )
+    previous = (
+        FollowUp.objects.filter(
+            rollout_id=follow_up.rollout_id,
+            offset_months__lt=follow_up.offset_months,
+            held_at__isnull=False,
+        )
+        .order_by("-held_at")
+        .first()
+    )
+    if previous is not None and previous.held_at is not None:
+        previous_on = timezone.localdate(previous.held_at)
+        if held_on < previous_on:
+            raise engine.RolloutError(
+                _(
+                    "Uppföljningen efter %(months)s månader genomfördes %(date)s; "
+                    "den här kan inte ha genomförts före den."
+                )
+                % {"months": previous.offset_months, "date": f"{previous_on:%Y-%m-%d}"}
+            )
+    starts_at = follow_up.starts_at
+    if starts_at is not None and timezone.localdate(starts_at) == held_on and starts_at <= now:
+        return starts_at
+    if held_on == timezone.localdate(now):
+        return now
+    return timezone.make_aware(dt.datetime.combine(held_on, HELD_WITHOUT_TIME))
+
+
 @transaction.atomic
 def record(*, actor: User, follow_up: FollowUp, **answers: object) -> FollowUp:
-    """Record the oral follow-up; after the last one, step 4 and the rollout are complete."""
+    """Record the oral follow-up, held on the answer ``held_on`` (by default today); after the
+    last one, step 4 and the rollout are complete. Follow-ups are recorded in their order: the
+    12-month one not while the 6-month one is open, and not as held before it."""
+    # The lock takes the rollout's row too (select_related): recording and booking the
+    # follow-ups of one rollout take turns, so the order checks below read settled rows.
     follow_up = (
         FollowUp.objects.select_for_update().select_related("rollout__unit").get(pk=follow_up.pk)
     )
@@ -130,9 +217,19 @@ def record(*, actor: User, follow_up: FollowUp, **answers: object) -> FollowUp:
         return follow_up
     if follow_up.rollout.status != RolloutStatus.ACTIVE:
         raise engine.RolloutError(_("Införandet är inte aktivt."))
+    earlier = selectors.earlier_open(follow_up)
+    if earlier is not None:
+        raise engine.RolloutError(waits_for(earlier))
+    # Among the answers rather than a parameter of its own: callers pass the form's (or a
+    # fixture's) answers as one mapping of objects.
+    given = answers.pop("held_on", None)
+    if given is not None and not isinstance(given, dt.date):
+        raise TypeError("held_on must be a date")
+    held_on = given or timezone.localdate()
+    held_at = _held_at(follow_up, held_on)
     for field, value in answers.items():
         setattr(follow_up, field, value)
-    follow_up.status, follow_up.held_at = FollowUpStatus.HELD, timezone.now()
+    follow_up.status, follow_up.held_at = FollowUpStatus.HELD, held_at
     follow_up.full_clean()
     follow_up.save()
     rollout = follow_up.rollout
@@ -143,6 +240,7 @@ def record(*, actor: User, follow_up: FollowUp, **answers: object) -> FollowUp:
         kind="followup.held",
         actor=actor,
         months=follow_up.offset_months,
+        held_on=f"{held_on:%Y-%m-%d}",
         # The code, not the label: the timeline shows it in the reader's language.
         support=follow_up.support_needed,
     )

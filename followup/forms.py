@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from followup.followups import NOT_HELD_YET
 from followup.models import FollowUp, FollowUpMode, NotificationSettings, SupportNeed, Usage
 from units.validators import PRIVACY_HELP_TEXT, validate_no_personal_data
 
@@ -36,9 +37,18 @@ class BookForm(forms.Form):
 
 
 class RecordForm(forms.ModelForm):
+    held_on = forms.DateField(
+        label=_("Genomförd den"),
+        help_text=_("Dagen då uppföljningen hölls, i dag eller tidigare."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        # Prefilled; a post without it (an older form still open) means the prefilled day.
+        required=False,
+    )
+
     class Meta:
         model = FollowUp
         fields = (
+            "held_on",
             "routine_in_use",
             "times_used",
             "consultations",
@@ -58,6 +68,12 @@ class RecordForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        # The booked day, unless the follow-up is recorded before it (held earlier than booked).
+        booked = self.instance.starts_at
+        booked_on = timezone.localdate(booked) if booked else None
+        self.fields["held_on"].initial = booked_on if booked_on and booked_on <= today else today
+        self.fields["held_on"].widget.attrs["max"] = f"{today:%Y-%m-%d}"
         for name, choices in (
             ("routine_in_use", Usage.choices),
             ("support_needed", SupportNeed.choices),
@@ -76,6 +92,16 @@ class RecordForm(forms.ModelForm):
         for name in ("effect_text", "lessons"):
             self.fields[name].validators.append(validate_no_personal_data)
             self.fields[name].help_text = PRIVACY_HELP_TEXT
+
+    def clean_held_on(self) -> dt.date:
+        held_on: dt.date | None = self.cleaned_data["held_on"]
+        if held_on is None:
+            initial = self.fields["held_on"].initial
+            assert isinstance(initial, dt.date)
+            return initial
+        if held_on > timezone.localdate():
+            raise forms.ValidationError(NOT_HELD_YET)
+        return held_on
 
     def _post_clean(self) -> None:
         # The service applies and validates the answers.

@@ -55,6 +55,19 @@ def follow_ups(*, rollout: Rollout) -> list[tuple[FollowUp, dt.date | None]]:
     ]
 
 
+def earlier_open(follow_up: FollowUp) -> FollowUp | None:
+    """The first follow-up of the same rollout that comes before this one and is not held:
+    follow-ups are recorded in their order, so this one waits for it."""
+    return (
+        FollowUp.objects.filter(
+            rollout_id=follow_up.rollout_id, offset_months__lt=follow_up.offset_months
+        )
+        .exclude(status=FollowUpStatus.HELD)
+        .order_by("offset_months")
+        .first()
+    )
+
+
 def follow_up_facts(rollouts: Sequence[Rollout]) -> dict[int, dict[str, object]]:
     """Counts for the engine, and each follow-up's outcome for the dashboard's indicators."""
     records: dict[int, list[FollowUpRecord]] = {}

@@ -36,12 +36,15 @@ def step(request: HttpRequest, pk: int) -> HttpResponse:
     unit = access.get_unit_for_user(request.user, pk)
     rollout = rollout_selectors.open_rollout(unit=unit)
     rows = selectors.follow_ups(rollout=rollout) if rollout else []
+    # Follow-ups are recorded in their order: only the first open one is offered.
+    first_open = next((f for f, _due in rows if f.status != FollowUpStatus.HELD), None)
     return render(
         request,
         "followup/step.html",
         {
             "unit": unit,
             "rows": rows,
+            "first_open": first_open,
             "is_coordinator": access.is_coordinator_of(request.user, unit.municipality_id),
         },
     )
@@ -81,6 +84,10 @@ def record(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpResponse:
     follow_up = _follow_up(unit, follow_up_pk)
     if follow_up.status == FollowUpStatus.HELD:
         messages.info(request, _("Uppföljningen är redan registrerad."))
+        return redirect("followup:step", pk=unit.pk)
+    earlier = selectors.earlier_open(follow_up)
+    if earlier is not None:
+        messages.error(request, followups.waits_for(earlier))
         return redirect("followup:step", pk=unit.pk)
     form = RecordForm(request.POST or None, instance=follow_up)
     if request.method == "POST" and form.is_valid():
