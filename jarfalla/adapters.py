@@ -20,12 +20,21 @@ from django.utils import translation
 from jarfalla.mail import automatic_headers, site_url
 from units import selectors
 
+UNKNOWN_ACCOUNT = "account/email/unknown_account"
+DEACTIVATED_ACCOUNT = "account/email/deactivated_account"
+
 
 class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        if template_prefix == UNKNOWN_ACCOUNT and selectors.deactivated_address(email=email):
+            # allauth looks for active accounts only, so a deactivated one gets the mail for
+            # an unknown address, whose advice (ask for an invitation) leads nowhere: it cannot
+            # be invited. The mail goes to the address's owner; the page the request answered
+            # is the same for every address, so nobody else learns anything.
+            template_prefix = DEACTIVATED_ACCOUNT
         with translation.override(selectors.mail_language_for_address(email=email)):
             ctx = {"request": self.request, "email": email, **context}
             # allauth's templates greet with the site's name and end with its domain.

@@ -1285,16 +1285,27 @@ EXPECTATIONS: dict[str, Spec] = {
             "superuser":         (302,   302,   302),
         },
     }, kwargs=unit_kwargs, data=fixed({"email": "ny.person@example.se"}), allowed=("GET", "POST")),
-    "units:manager_remove": Spec(UNITS, {"POST": {  # coordinator only; a manager of the unit
-        #                     unit_a unit_b unit_x
-        "anonymous":         (LOGIN, LOGIN, LOGIN),
-        "manager_a":         (403,   404,   404),
-        "manager_b":         (404,   403,   404),
-        "coordinator":       (302,   302,   404),
-        "other_coordinator": (404,   404,   302),
-        "observer":          (403,   403,   404),
-        "superuser":         (302,   302,   302),
-    }}, kwargs=manager_membership_kwargs, allowed=("POST",)),
+    "units:manager_remove": Spec(UNITS, {  # coordinator only; GET asks to confirm, POST removes
+        "GET": {
+            #                     unit_a unit_b unit_x
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (200,   200,   404),
+            "other_coordinator": (404,   404,   200),
+            "observer":          (403,   403,   404),
+            "superuser":         (200,   200,   200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN, LOGIN, LOGIN),
+            "manager_a":         (403,   404,   404),
+            "manager_b":         (404,   403,   404),
+            "coordinator":       (302,   302,   404),
+            "other_coordinator": (404,   404,   302),
+            "observer":          (403,   403,   404),
+            "superuser":         (302,   302,   302),
+        },
+    }, kwargs=manager_membership_kwargs, allowed=("GET", "POST")),
     "units:create": Spec(MUNICIPALITIES, {
         "GET": {
             #                     municipality_a municipality_x
@@ -1423,16 +1434,27 @@ EXPECTATIONS: dict[str, Spec] = {
     }, kwargs=municipality_kwargs,
        data=fixed({"email": "ny.person@example.se", "role": Role.OBSERVER.value}),
        allowed=("GET", "POST")),
-    "units:role_remove": Spec(MUNICIPALITIES, {"POST": {  # an observer role in the municipality
-        #                     municipality_a municipality_x
-        "anonymous":         (LOGIN,         LOGIN),
-        "manager_a":         (404,           404),
-        "manager_b":         (404,           404),
-        "coordinator":       (302,           404),
-        "other_coordinator": (404,           302),
-        "observer":          (403,           404),
-        "superuser":         (302,           302),
-    }}, kwargs=municipal_role_kwargs, allowed=("POST",)),
+    "units:role_remove": Spec(MUNICIPALITIES, {  # an observer role; GET asks to confirm
+        "GET": {
+            #                     municipality_a municipality_x
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (200,           404),
+            "other_coordinator": (404,           200),
+            "observer":          (403,           404),
+            "superuser":         (200,           200),
+        },
+        "POST": {
+            "anonymous":         (LOGIN,         LOGIN),
+            "manager_a":         (404,           404),
+            "manager_b":         (404,           404),
+            "coordinator":       (302,           404),
+            "other_coordinator": (404,           302),
+            "observer":          (403,           404),
+            "superuser":         (302,           302),
+        },
+    }, kwargs=municipal_role_kwargs, allowed=("GET", "POST")),
     "units:settings": Spec(MUNICIPALITIES, {
         "GET": {
             #                     municipality_a municipality_x
@@ -1519,14 +1541,14 @@ EXPECTATIONS: dict[str, Spec] = {
             "observer":          (200,         200,         200),
             "superuser":         (200,         200,         200),
         },
-        "POST": {
+        "POST": {  # signed in as someone else: refused, with the way to log out (409)
             "anonymous":         (302,         302,         302),
-            "manager_a":         (410,         410,         410),
-            "manager_b":         (410,         410,         410),
-            "coordinator":       (410,         410,         410),
-            "other_coordinator": (410,         410,         410),
-            "observer":          (410,         410,         410),
-            "superuser":         (410,         410,         410),
+            "manager_a":         (409,         409,         409),
+            "manager_b":         (409,         409,         409),
+            "coordinator":       (409,         409,         409),
+            "other_coordinator": (409,         409,         409),
+            "observer":          (409,         409,         409),
+            "superuser":         (409,         409,         409),
         },
     }, kwargs=token_kwargs,
        data=fixed({"password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD}),

@@ -280,14 +280,18 @@ class Role(models.TextChoices):
 class MunicipalRole(models.Model):
     """Coordinator (read-write, whole municipality) or observer (read-only) of a municipality."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="municipal_roles")
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="municipal_roles", verbose_name=_("användare")
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="roles", verbose_name=_("kommun")
+    )
     role = models.CharField(
         _("roll"),
         max_length=20,
         choices=[(Role.COORDINATOR, Role.COORDINATOR.label), (Role.OBSERVER, Role.OBSERVER.label)],
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("kommunroll")
@@ -307,9 +311,13 @@ class MunicipalRole(models.Model):
 class UnitManager(models.Model):
     """A person who manages a unit; a person may manage several units."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="managed_units")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="managers")
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="managed_units", verbose_name=_("användare")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="managers", verbose_name=_("enhet")
+    )
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("enhetschef")
@@ -419,14 +427,19 @@ class RegionalObserver(models.Model):
     board, a national body, a research group): funnels and indicators, never unit pages or
     anything written about a unit. Granted by a superuser in the admin."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="regional_observer")
+    user = models.OneToOneField(
+        User,
+        on_delete=models.CASCADE,
+        related_name="regional_observer",
+        verbose_name=_("användare"),
+    )
     organisation = models.CharField(
         _("organisation"), max_length=200, blank=True, validators=[validate_no_personal_data]
     )
     municipalities = models.ManyToManyField(
         Municipality, related_name="regional_observers", verbose_name=_("kommuner")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("regional observatör")

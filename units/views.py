@@ -21,7 +21,16 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jarfalla.collation import swedish
-from units import access, imports, invitation_imports, pagecache, sections, selectors, services
+from units import (
+    access,
+    audit_display,
+    imports,
+    invitation_imports,
+    pagecache,
+    sections,
+    selectors,
+    services,
+)
 from units.forms import (
     MUNICIPAL_ROLE_CHOICES,
     AcceptInvitationForm,
@@ -526,19 +535,46 @@ def unit_invite_manager(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "units/invite_form.html", {"form": form, "unit": unit})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def unit_manager_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    """GET: who loses what, with the button that does it. POST: remove."""
     unit = access.get_unit_for_coordinator(request.user, pk)
     membership = get_object_or_404(
         UnitManager.objects.select_related("user"), pk=membership_pk, unit=unit
     )
+    if request.method == "GET":
+        person = membership.user
+        return render(
+            request,
+            "units/manager_remove_confirm.html",
+            {
+                "unit": unit,
+                "membership": membership,
+                # Only what this coordinator may see: the municipality's own units and roles.
+                "other_units": _unit_names(
+                    UnitManager.objects.filter(
+                        user=person, unit__municipality_id=unit.municipality_id
+                    ).exclude(pk=membership.pk)
+                ),
+                "municipal_role": MunicipalRole.objects.filter(
+                    user=person, municipality_id=unit.municipality_id
+                ).first(),
+                "last_manager": not UnitManager.objects.filter(unit=unit)
+                .exclude(pk=membership.pk)
+                .exists(),
+            },
+        )
     services.manager_remove(actor=_user(request), membership=membership)
     messages.success(
         request,
         _("%(email)s är inte längre enhetschef för enheten.") % {"email": membership.user.email},
     )
     return redirect("units:detail", pk=unit.pk)
+
+
+def _unit_names(memberships: QuerySet[UnitManager]) -> list[str]:
+    return list(memberships.order_by(swedish("unit__name")).values_list("unit__name", flat=True))
 
 
 # --- The municipality's people, invitations and audit trail ---------------------------------
@@ -602,13 +638,36 @@ def municipality_people(request: HttpRequest, municipality_pk: int) -> HttpRespo
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def municipal_role_remove(request: HttpRequest, municipality_pk: int, pk: int) -> HttpResponse:
+    """GET: who loses what (or why the last coordinator stays), with the button that does it.
+    POST: remove; the service refuses the last coordinator under a lock."""
     municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
     membership = get_object_or_404(
         MunicipalRole.objects.select_related("user"), pk=pk, municipality=municipality
     )
+    if request.method == "GET":
+        person = membership.user
+        return render(
+            request,
+            "units/role_remove_confirm.html",
+            {
+                "municipality": municipality,
+                "membership": membership,
+                "is_self": person.pk == request.user.pk,
+                "is_coordinator_role": membership.role == Role.COORDINATOR,
+                "last_coordinator": membership.role == Role.COORDINATOR
+                and not MunicipalRole.objects.filter(
+                    municipality=municipality, role=Role.COORDINATOR
+                )
+                .exclude(pk=membership.pk)
+                .exists(),
+                "managed_units": _unit_names(
+                    UnitManager.objects.filter(user=person, unit__municipality=municipality)
+                ),
+            },
+        )
     try:
         services.municipal_role_remove(actor=_user(request), membership=membership)
     except services.LastCoordinatorError:
@@ -757,7 +816,15 @@ def municipality_audit(request: HttpRequest, municipality_pk: int) -> HttpRespon
     page = Paginator(selectors.audit_events(municipality=municipality), EVENTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    return render(request, "units/audit.html", {"municipality": municipality, "page": page})
+    return render(
+        request,
+        "units/audit.html",
+        {
+            "municipality": municipality,
+            "page": page,
+            "rows": audit_display.rows(list(page.object_list)),
+        },
+    )
 
 
 # --- Accepting an invitation (no login needed: the link is the credential) ------------------
@@ -769,6 +836,16 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = services.invitation_for_token(token)
     except services.InvitationError as error:
         return render(request, "units/invitation_invalid.html", {"reason": str(error)}, status=410)
+    signed_in = _user(request) if request.user.is_authenticated else None
+    if signed_in is not None and signed_in.email.lower() != invitation.email.lower():
+        # Said before anyone chooses a password (the service refuses it anyway): the link is
+        # for another address, so log out first and come back to it.
+        return render(
+            request,
+            "units/invitation_signed_in_as_other.html",
+            {"invitation": invitation, "signed_in": signed_in},
+            status=409 if request.method == "POST" else 200,
+        )
     has_account = User.objects.filter(email__iexact=invitation.email).exists()
     form = (
         None if has_account else AcceptInvitationForm(request.POST or None, email=invitation.email)

@@ -211,7 +211,7 @@ def test_audit_page_lists_changes_for_the_coordinator(
     client.force_login(coordinator)
     client.post(reverse("units:archive", args=[unit_a.pk]), {"archive": "1"})
     page = client.get(reverse("units:audit", args=[unit_a.municipality.pk])).content.decode()
-    assert "unit.archived" in page
+    assert "Enheten arkiverades" in page
     assert coordinator.email in page
 
 
