@@ -18,7 +18,7 @@ from django.utils import timezone
 from followup import services as outbox
 from followup.models import CancelReason, Reminder, ReminderStatus
 from tests.factories import UnitFactory
-from units import services
+from units import pagecache, services
 from units.models import AuditEvent, Invitation, InvitationStatus, Municipality, Role, Unit, User
 
 ICS = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
@@ -388,3 +388,26 @@ def test_an_archived_unit_gets_no_new_invitation(
     with pytest.raises(ValidationError):
         invite(unit_a, coordinator, "ny4@kommun.se")
     assert Invitation.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_an_archived_units_expired_invitation_offers_no_new_link(
+    client: Client, coordinator: User, unit_a: Unit, in_flight: dict
+) -> None:
+    """The action would only be refused: the list says why instead, and revoking stays."""
+    resend = reverse("units:invitation_resend", args=[in_flight["expired"].pk])
+    revoke = reverse("units:invitation_revoke", args=[in_flight["expired"].pk])
+    client.force_login(coordinator)
+    pages = (
+        reverse("units:detail", args=[unit_a.pk]),
+        reverse("units:people", args=[unit_a.municipality_id]),
+    )
+    for url in pages:
+        assert resend in client.get(url).content.decode()
+    services.unit_set_archived(actor=coordinator, unit=unit_a, archived=True)
+    pagecache.clear()  # the change is seen once it commits; a test's transaction never does
+    for url in pages:
+        page = client.get(url).content.decode()
+        assert resend not in page
+        assert revoke in page
+        assert "Enheten är arkiverad; ingen ny länk kan skickas." in text(page)
