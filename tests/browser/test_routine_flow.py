@@ -89,6 +89,10 @@ def test_routine_from_template_conflict_approval_implementation_pdf(
         )
         manager.get_by_label("Personalen informerades").fill("2026-11-25")
         manager.get_by_role("button", name="Registrera").click()
+        # Implemented before the approval was recorded here: said, and confirmed on purpose.
+        expect(manager.get_by_role("alert").first).to_contain_text("ligger före godkännandet")
+        manager.get_by_label("Datumet stämmer, registrera ändå").check()
+        manager.get_by_role("button", name="Registrera").click()
         expect(manager.get_by_role("status")).to_contain_text("Steg 3 är klart")
         expect(manager.locator('[aria-current="step"]')).to_contain_text("Steg 4: Uppföljning")
         next_action = manager.locator(".next-action")
