@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jarfalla.forms import ConfirmWarnings
 from routines.models import SECTIONS
 from units.validators import PRIVACY_HELP_TEXT, validate_no_personal_data
 
@@ -36,7 +37,7 @@ class RoutineForm(forms.Form):
 EARLIEST_WITHOUT_WARNING_DAYS = 365
 
 
-class ImplementForm(forms.Form):
+class ImplementForm(ConfirmWarnings):
     implemented_on = forms.DateField(
         label=_("Införd från och med"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -54,18 +55,11 @@ class ImplementForm(forms.Form):
         required=False,
     )
 
+    confirm_error = _("Kontrollera varningen och kryssa i rutan för att registrera ändå.")
+
     def __init__(self, *args: Any, approved_on: dt.date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.approved_on = approved_on
-        self.warnings: list[str] = []
-        if not self.is_bound:
-            # The box comes with the warning (full_clean), so nobody ticks it in advance.
-            del self.fields["confirm"]
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        if not self.warnings:
-            self.fields.pop("confirm", None)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -101,10 +95,7 @@ class ImplementForm(forms.Form):
                     % {"date": implemented_on.isoformat()}
                 )
             )
-        if self.warnings and not data.get("confirm"):
-            self.add_error(
-                "confirm", _("Kontrollera varningen och kryssa i rutan för att registrera ändå.")
-            )
+        self.ask_to_confirm(data)
         return data
 
 

@@ -6,6 +6,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, URLVal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jarfalla.forms import ConfirmWarnings
 from training.models import KNOWLEDGE_LEVELS, CourseMode, Theme, WebCourseReport
 from units.models import Municipality, Unit, User
 from units.validators import PRIVACY_HELP_TEXT, validate_no_personal_data
@@ -139,7 +140,7 @@ class WishForm(forms.Form):
         self.fields["themes"].queryset = themes  # type: ignore[attr-defined]
 
 
-class SessionForm(forms.Form):
+class SessionForm(ConfirmWarnings):
     date = forms.DateField(label=_("Datum"), widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(
         label=_("Starttid"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -183,6 +184,7 @@ class SessionForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("Jag har sett varningarna och vill boka ändå"), required=False
     )
+    confirm_error = _("Kontrollera varningarna och kryssa i rutan för att boka ändå.")
 
     def __init__(
         self,
@@ -197,16 +199,6 @@ class SessionForm(forms.Form):
         self.unit, self.exclude_session = unit, exclude_session
         self.fields["themes"].queryset = themes  # type: ignore[attr-defined]
         self.fields["leader"].queryset = leaders  # type: ignore[attr-defined]
-        self.warnings: list[str] = []
-        if not self.is_bound:
-            # Nothing to warn about before the first try: the box to book anyway comes with the
-            # warnings (full_clean), so nobody ticks it in advance.
-            del self.fields["confirm"]
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        if not self.warnings:
-            self.fields.pop("confirm", None)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -267,10 +259,7 @@ class SessionForm(forms.Form):
                     % {"count": data["expected_participants"], "headcount": self.unit.headcount}
                 )
             )
-        if self.warnings and not data.get("confirm"):
-            self.add_error(
-                "confirm", _("Kontrollera varningarna och kryssa i rutan för att boka ändå.")
-            )
+        self.ask_to_confirm(data)
         return data
 
 
