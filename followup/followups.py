@@ -204,7 +204,9 @@ def _held_at(follow_up: FollowUp, held_on: dt.date) -> dt.datetime:
 
 
 @transaction.atomic
-def record(*, actor: User, follow_up: FollowUp, **answers: object) -> FollowUp:
+def record(
+    *, actor: User, follow_up: FollowUp, held_on: dt.date | None = None, **answers: object
+) -> FollowUp:
     """Record the oral follow-up, held on the answer ``held_on`` (by default today); after the
     last one, step 4 and the rollout are complete. Follow-ups are recorded in their order: the
     12-month one not while the 6-month one is open, and not as held before it."""
@@ -220,12 +222,7 @@ def record(*, actor: User, follow_up: FollowUp, **answers: object) -> FollowUp:
     earlier = selectors.earlier_open(follow_up)
     if earlier is not None:
         raise engine.RolloutError(waits_for(earlier))
-    # Among the answers rather than a parameter of its own: callers pass the form's (or a
-    # fixture's) answers as one mapping of objects.
-    given = answers.pop("held_on", None)
-    if given is not None and not isinstance(given, dt.date):
-        raise TypeError("held_on must be a date")
-    held_on = given or timezone.localdate()
+    held_on = held_on or timezone.localdate()
     held_at = _held_at(follow_up, held_on)
     for field, value in answers.items():
         setattr(follow_up, field, value)

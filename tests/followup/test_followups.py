@@ -3,6 +3,7 @@ nudges, escalation, quiet periods, and reminders that stop when the work is done
 
 import datetime as dt
 import re
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -136,7 +137,7 @@ def test_follow_ups_digest_booking_recording_and_the_reminders_stop(
     assert [m for m in run_at(at(dt.date(2027, 8, 28))) if unit_a.name in m.body] == []
 
 
-RECORD_ANSWERS = {
+RECORD_ANSWERS: dict[str, Any] = {
     "routine_in_use": "yes",
     "times_used": 2,
     "consultations": 1,
