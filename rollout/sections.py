@@ -36,7 +36,9 @@ def workspace_context(request: HttpRequest, unit: Unit) -> dict[str, Any]:
                 ),
             }
         )
-    action = space.next_action
+    # An archived unit's rollout stands still: no reminders go out and nobody works with it, so
+    # it has no next thing to do until it is restored.
+    action = space.next_action if unit.is_active else None
     return {
         "space": space,
         "step_rows": step_rows,
@@ -55,7 +57,7 @@ def workspace_context(request: HttpRequest, unit: Unit) -> dict[str, Any]:
                     user=request.user, unit=unit, action=more, facts=space.facts
                 ),
             }
-            for more in space.more_actions
+            for more in (space.more_actions if unit.is_active else ())
         ],
         "timeline_rows": [(event, text(event), step_label(event)) for event in space.timeline],
         "is_coordinator": access.is_coordinator_of(request.user, unit.municipality_id),

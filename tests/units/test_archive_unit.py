@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from followup import services as outbox
 from followup.models import CancelReason, Reminder, ReminderStatus
+from rollout import services as engine
 from tests.factories import UnitFactory
 from units import pagecache, services
 from units.models import AuditEvent, Invitation, InvitationStatus, Municipality, Role, Unit, User
@@ -411,3 +412,26 @@ def test_an_archived_units_expired_invitation_offers_no_new_link(
         assert resend not in page
         assert revoke in page
         assert "Enheten är arkiverad; ingen ny länk kan skickas." in text(page)
+
+
+@pytest.mark.django_db
+def test_an_archived_units_rollout_offers_no_work(
+    client: Client, coordinator: User, unit_a: Unit
+) -> None:
+    """No next thing to do, no check-in, no pause, no early start: the page says why instead."""
+    engine.rollout_start(actor=coordinator, unit=unit_a)
+    client.force_login(coordinator)
+    url = reverse("units:detail", args=[unit_a.pk])
+    offered = (
+        "Nästa sak att göra",
+        "Inget nytt sedan sist",
+        "Pausa införandet",
+        "Påbörja i förtid",
+    )
+    page = text(client.get(url).content.decode())
+    assert all(words in page for words in offered)
+    services.unit_set_archived(actor=coordinator, unit=unit_a, archived=True)
+    pagecache.clear()
+    page = text(client.get(url).content.decode())
+    assert [words for words in offered if words in page] == []
+    assert "Enheten är arkiverad: införandet står still" in page
