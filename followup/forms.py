@@ -113,8 +113,11 @@ class NotificationSettingsForm(forms.ModelForm):
         model = NotificationSettings
         fields = ("digest", "nudges", "language")
         widgets = {
-            "digest": forms.RadioSelect,
-            "language": forms.RadioSelect(choices=[("sv", "Svenska"), ("en", "English")]),
+            "digest": forms.RadioSelect(attrs={"class": "form-check-input"}),
+            "language": forms.RadioSelect(
+                choices=[("sv", "Svenska"), ("en", "English")],
+                attrs={"class": "form-check-input"},
+            ),
         }
 
     def __init__(self, *args: Any, coordinator: bool, **kwargs: Any) -> None:

@@ -3,15 +3,22 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from followup import followups, selectors, services
 from followup.forms import BookForm, NotificationSettingsForm, RecordForm
-from followup.models import FollowUp, FollowUpStatus, NotificationSettings, Reminder
+from followup.models import (
+    FollowUp,
+    FollowUpStatus,
+    NotificationSettings,
+    Reminder,
+    ReminderStatus,
+)
 from rollout import next_steps
 from rollout import selectors as rollout_selectors
 from rollout.services import RolloutError
@@ -137,7 +144,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
 def outbox(request: HttpRequest, municipality_pk: int) -> HttpResponse:
     municipality = access.get_rw_municipality_for_user(request.user, municipality_pk)
     reminders = selectors.outbox(municipality_ids=[municipality.pk])
-    status = request.GET.get("status", "")
+    status = _status(request.GET)
     if status:
         reminders = reminders.filter(status=status)
     page = Paginator(reminders, 50).get_page(request.GET.get("page"))
@@ -155,8 +162,16 @@ def outbox(request: HttpRequest, municipality_pk: int) -> HttpResponse:
             "status": status,
             "stuck": len(stuck_ids),
             "stuck_ids": stuck_ids,
+            # The pages and the retry buttons keep the chosen tab.
+            "query": urlencode({"status": status}) if status else "",
         },
     )
+
+
+def _status(data: QueryDict) -> str:
+    """The outbox tab asked for: a reminder status, or "" for all."""
+    status = data.get("status", "")
+    return status if status in ReminderStatus.values else ""
 
 
 @require_POST
@@ -170,4 +185,9 @@ def retry(request: HttpRequest, municipality_pk: int, pk: int) -> HttpResponse:
         messages.success(request, _("Påminnelsen skickas igen vid nästa utskick."))
     else:
         messages.info(request, _("Påminnelsen väntar redan på att skickas eller är redan skickad."))
-    return redirect("followup:outbox", municipality_pk=municipality.pk)
+    # Back to the tab and page the button was on: working through the failed ones one by one.
+    page = request.POST.get("page", "")
+    back = {"status": _status(request.POST), "page": page if page.isdigit() else ""}
+    query = urlencode({key: value for key, value in back.items() if value and value != "1"})
+    url = reverse("followup:outbox", args=[municipality.pk])
+    return redirect(f"{url}?{query}" if query else url)

@@ -430,7 +430,9 @@ class Indicators:
 
 
 def _median(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
+    # One decimal always, as _mean: the median of an odd count is an int, of an even one a
+    # float, and the column showed "0" next to "0,0".
+    return round(float(statistics.median(values)), 1) if values else None
 
 
 def _mean(values: Sequence[float]) -> float | None:

@@ -280,6 +280,10 @@ def test_indicators_follow_from_the_rows(
     assert ind.mean_effect == 4
     assert ind.effect_by_level[2] == (3, 1, 4)
     assert ind.median_step_days[Step.WEB_COURSE] == 0
+    # One decimal whatever the count: "0,0" everywhere, not "0" next to "0,0".
+    assert all(
+        isinstance(days, float) for days in ind.median_step_days.values() if days is not None
+    )
 
 
 @pytest.mark.parametrize(
