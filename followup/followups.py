@@ -105,6 +105,7 @@ def book(
         raise engine.RolloutError(_("Uppföljningen är redan genomförd."))
     if follow_up.rollout.status != RolloutStatus.ACTIVE:
         raise engine.RolloutError(_("Införandet är inte aktivt."))
+    engine.refuse_archived(follow_up.rollout.unit)
     _check_booking_order(follow_up, starts_at)
     if follow_up.status == FollowUpStatus.BOOKED:
         # The reminder two days before the old time must not go out. The new time has a key of
@@ -219,6 +220,7 @@ def record(
         return follow_up
     if follow_up.rollout.status != RolloutStatus.ACTIVE:
         raise engine.RolloutError(_("Införandet är inte aktivt."))
+    engine.refuse_archived(follow_up.rollout.unit)
     earlier = selectors.earlier_open(follow_up)
     if earlier is not None:
         raise engine.RolloutError(waits_for(earlier))

@@ -134,7 +134,7 @@ def rollout_start(*, actor: User, unit: Unit) -> Rollout:
     _lock_unit(unit)
     if _open_rollout(unit):
         raise RolloutError(_("Enheten har redan ett pågående införande."))
-    _refuse_archived(unit)
+    refuse_archived(unit)
     try:
         with transaction.atomic():
             rollout = Rollout(unit=unit, round=_next_round(unit))
@@ -175,7 +175,7 @@ def rollout_start_many(*, actor: User, units: Iterable[Unit]) -> tuple[list[Roll
 def rollout_request(*, actor: User, unit: Unit) -> Rollout:
     """A unit manager asks to join; the coordinator accepts or declines."""
     _lock_unit(unit)
-    _refuse_archived(unit)
+    refuse_archived(unit)
     if _open_rollout(unit):
         raise RolloutError(_("Enheten har redan ett pågående införande eller en förfrågan."))
     rollout = Rollout.objects.create(
@@ -185,10 +185,14 @@ def rollout_request(*, actor: User, unit: Unit) -> Rollout:
     return rollout
 
 
-def _refuse_archived(unit: Unit) -> None:
-    # An active rollout of an archived unit would get no reminders and no row on the dashboard.
+ARCHIVED = _("Enheten är arkiverad: inget i dess införande kan ändras förrän den är återställd.")
+
+
+def refuse_archived(unit: Unit) -> None:
+    """No work on an archived unit's rollout (it stands still until the unit is restored): an
+    active rollout of an archived unit gets no reminders and no row on the dashboard."""
     if not unit.is_active:
-        raise RolloutError(_("Enheten är arkiverad."))
+        raise RolloutError(ARCHIVED)
 
 
 def _locked(rollout: Rollout) -> Rollout:
@@ -200,7 +204,7 @@ def rollout_accept(*, actor: User, rollout: Rollout) -> Rollout:
     rollout = _locked(rollout)
     if rollout.status != RolloutStatus.REQUESTED:
         raise RolloutError(_("Förfrågan är redan besvarad."))
-    _refuse_archived(rollout.unit)
+    refuse_archived(rollout.unit)
     _activate(rollout, actor)
     record_event(unit=rollout.unit, rollout=rollout, kind="rollout.accepted", actor=actor)
     return rollout
@@ -241,7 +245,7 @@ def rollout_resume(*, actor: User, rollout: Rollout) -> Rollout:
     rollout = _locked(rollout)
     if rollout.status != RolloutStatus.PAUSED:
         raise RolloutError(_("Införandet är inte pausat."))
-    _refuse_archived(rollout.unit)
+    refuse_archived(rollout.unit)
     rollout.status, rollout.paused_at, rollout.pause_reason = RolloutStatus.ACTIVE, None, ""
     rollout.save(update_fields=["status", "paused_at", "pause_reason"])
     record_event(unit=rollout.unit, rollout=rollout, kind="rollout.resumed", actor=actor)
@@ -251,6 +255,7 @@ def rollout_resume(*, actor: User, rollout: Rollout) -> Rollout:
 @transaction.atomic
 def checkin_nothing_new(*, actor: User, rollout: Rollout) -> Rollout:
     rollout = _locked(rollout)
+    refuse_archived(rollout.unit)
     # "Nothing new" quiets the nudges for a while, and only active rollouts are nudged: a round
     # that waits to be accepted or is paused has nothing to confirm.
     if rollout.status == RolloutStatus.REQUESTED:
@@ -273,6 +278,7 @@ def _state(rollout: Rollout, step: int) -> StepState:
 def step_start_early(*, actor: User, rollout: Rollout, step: int, reason: str) -> StepState:
     """The coordinator starts a step before the previous one is done, with a written reason."""
     rollout = _locked(rollout)
+    refuse_archived(rollout.unit)
     if rollout.status != RolloutStatus.ACTIVE:
         raise RolloutError(_("Införandet är inte aktivt."))
     if not reason.strip():
@@ -308,6 +314,7 @@ def step_complete(*, actor: User, rollout: Rollout, step: int) -> bool:
     steps run in order, and only the coordinator's early start (with a reason) lets a later one
     begin first."""
     rollout = _locked(rollout)
+    refuse_archived(rollout.unit)
     state = _state(rollout, step)
     if state.status == StepStatus.DONE:
         return False

@@ -192,11 +192,14 @@ def _event(routine: Routine, kind: str, actor: User, **params: Any) -> None:
 
 
 def _locked(routine: Routine) -> Routine:
-    return (
+    """The routine under its row lock, for a change; none while its unit is archived."""
+    routine = (
         Routine.objects.select_for_update()
         .select_related("rollout__unit__municipality")
         .get(pk=routine.pk)
     )
+    engine.refuse_archived(routine.rollout.unit)
+    return routine
 
 
 @transaction.atomic
@@ -206,6 +209,7 @@ def routine_start(*, actor: User, rollout: Rollout) -> Routine:
     )
     if rollout.status != RolloutStatus.ACTIVE:
         raise engine.RolloutError(_("Införandet är inte aktivt."))
+    engine.refuse_archived(rollout.unit)
     if StepState.objects.get(rollout=rollout, step=Step.ROUTINES).status != StepStatus.IN_PROGRESS:
         raise engine.RolloutError(_("Steg 3 är inte påbörjat."))
     existing = Routine.objects.filter(rollout=rollout).first()

@@ -86,8 +86,11 @@ def web_course_report(
         # A statement of its own after the lock is held: it sees what was committed while this
         # report waited (a statement sees only what was committed when it began).
         cursor.execute(_STEP_SQL, {"rollout": rollout_id, "unit": unit_id, "step": Step.WEB_COURSE})
-        status, headcount, municipality_id = cursor.fetchone()
-        unit = Unit(pk=unit_id, municipality_id=municipality_id, headcount=headcount)
+        status, headcount, municipality_id, is_active = cursor.fetchone()
+        unit = Unit(
+            pk=unit_id, municipality_id=municipality_id, headcount=headcount, is_active=is_active
+        )
+        engine.refuse_archived(unit)
         if status != StepStatus.IN_PROGRESS:
             raise engine.RolloutError(_("Steg 1 är inte pågående."))
         if total > unit.headcount:
@@ -122,7 +125,7 @@ def web_course_report(
 # The step's status, the unit's headcount and its municipality (the total so far comes with
 # the lock, from touch_active_rollout).
 _STEP_SQL = (
-    "SELECT s.status, u.headcount, u.municipality_id FROM rollout_stepstate s "
+    "SELECT s.status, u.headcount, u.municipality_id, u.is_active FROM rollout_stepstate s "
     "JOIN units_unit u ON u.id = %(unit)s WHERE s.rollout_id = %(rollout)s AND s.step = %(step)s"
 )
 # Every column but the id, in the model's order.
@@ -269,6 +272,7 @@ def _apply(
 def _check_bookable(rollout: Rollout) -> None:
     if rollout.status != RolloutStatus.ACTIVE:
         raise engine.RolloutError(_("Införandet är inte aktivt."))
+    engine.refuse_archived(rollout.unit)
     state = StepState.objects.get(rollout=rollout, step=Step.TRAINING)
     if state.status == StepStatus.DONE:
         raise engine.RolloutError(_("Steg 2 är redan klart."))
