@@ -13,19 +13,21 @@ from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-# The separator as people type or paste it: a hyphen, plus (over 100 years old), space, slash,
-# dot or underscore, with spaces around it allowed. Text pasted from word processors and mail
-# brings dashes and spaces other than ASCII's: see _SAME.
-_PNR = re.compile(r"(?<!\d)(?:19|20)?(\d{6})(?: ?[-+/._] ?| )?(\d{4})(?!\d)")
-# Every dash and minus to "-", every kind of space to " " (NFKC first makes full-width digits
-# and most spaces plain; these it leaves).
-_SAME = str.maketrans(
+# The separator as people type or paste it: a hyphen (or two), plus (over 100 years old), a
+# space, slash, dot or underscore, with a space around it allowed. Text pasted from word
+# processors and mail brings dashes other than ASCII's (_DASHES), any kind of space and line
+# break (all read as one space) and invisible characters (_INVISIBLE, taken out).
+_PNR = re.compile(r"(?<!\d)(?:19|20)?(\d{6})(?: ?[-+/._]{1,2} ?| )?(\d{4})(?!\d)")
+_DASHES = str.maketrans(
     dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-")
-    | dict.fromkeys(
-        "\t\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-        "\u2007\u2008\u2009\u200a\u202f\u205f\u3000",
-        " ",
-    )
+)
+_SPACES = re.compile(r"\s+")
+# Unicode's format characters (category Cf: soft hyphen, zero-width and joining characters,
+# bidirectional marks, invisible operators, the byte order mark) and the combining grapheme
+# joiner: none shows, so none may hide a number.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
 
 PRIVACY_HELP_TEXT = _(
@@ -55,9 +57,8 @@ def _plausible_date(yymmdd: str) -> bool:
 
 def find_personal_identity_numbers(text: str) -> list[str]:
     found = []
-    plain = unicodedata.normalize("NFKC", text).translate(_SAME)
-    # Soft hyphens and zero-width characters are invisible: taken out, not made separators.
-    plain = re.sub("[\u00ad\u200b\u200c\u200d\u2060\ufeff]", "", plain)
+    plain = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    plain = _SPACES.sub(" ", plain.translate(_DASHES))
     for match in _PNR.finditer(plain):
         date_part, serial = match.group(1), match.group(2)
         if _plausible_date(date_part) and _luhn_ok(date_part + serial):

@@ -30,6 +30,12 @@ from units.validators import find_personal_identity_numbers, validate_no_persona
         "Elev 121212_1212",
         "Elev 121212-\u00ad1212",  # an invisible soft hyphen inside
         "Elev \uff11\uff12\uff11\uff12\uff11\uff12-\uff11\uff12\uff11\uff12",  # full-width
+        "Eleven 121212  1212 oroar oss",  # two spaces
+        "Eleven 121212\n1212",  # a line break
+        "Eleven 121212--1212",
+        "Eleven 121212\u2063-1212",  # an invisible separator
+        "Eleven 121212\u034f-1212",  # the combining grapheme joiner
+        "Eleven 121212\u200e-1212",  # a left-to-right mark
     ],
 )
 def test_valid_personnummer_is_refused(text: str) -> None:
