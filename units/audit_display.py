@@ -123,8 +123,10 @@ def field_label(model: type[models.Model] | None, name: str) -> str:
     if name in FIELDS:
         return str(FIELDS[name])
     field = _field(model, name)
-    # Django fills in the attribute name ("is active") when a field has no verbose_name.
-    if field is not None and str(field.verbose_name) != name.replace("_", " "):
+    # Django fills in the attribute name ("is active") when a field has no verbose_name; the
+    # one given is kept apart (compared translated, an English label equal to the name, such as
+    # "target group", passed for none).
+    if field is not None and getattr(field, "_verbose_name", None) is not None:
         return str(field.verbose_name)
     return name
 

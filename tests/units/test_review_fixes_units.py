@@ -180,6 +180,14 @@ def test_the_audit_log_shows_actions_fields_and_values_in_words(
     # Unknown actions and fields fall back to their codes.
     assert "mystery.happened" in shown
     assert "odd_field: – → x" in shown
+    # In English too, where a label can read like the field's name ("target group").
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    shown = text(client.get(reverse("units:audit", args=[municipality.pk])).content.decode())
+    shown = shown.replace(" :", ":")
+    assert "target group: – → Unga" in shown
+    assert "participating units: – → Kvarnskolan, Solrosens förskola" in shown
+    for code in ("target_group", "participating_units", "duty_to_report"):
+        assert code not in shown
 
 
 # --- 3. An invitation opened while signed in as someone else ---------------------------------
