@@ -227,6 +227,21 @@ class SessionForm(ConfirmWarnings):
         from training.selectors import overlapping
 
         starts = data["starts_at"]
+        wall = starts.replace(tzinfo=None)
+        if timezone.make_aware(wall.replace(fold=1)).utcoffset() != starts.utcoffset():
+            # The night summer time ends the clock goes from 03:00 back to 02:00: the hour comes
+            # twice, and the booking takes the first (summer time). Said, so nobody who meant
+            # the second is an hour early.
+            self.warnings.append(
+                str(
+                    _(
+                        "Klockan %(time)s kommer två gånger den %(date)s, eftersom klockan "
+                        "ställs tillbaka till vintertid den natten. Tillfället bokas den första "
+                        "gången, i sommartid."
+                    )
+                    % {"time": wall.strftime("%H:%M"), "date": wall.date().isoformat()}
+                )
+            )
         ends = starts + dt.timedelta(minutes=data["duration_minutes"])
         clashes = overlapping(
             leader=data["leader"], starts_at=starts, ends_at=ends, exclude=self.exclude_session

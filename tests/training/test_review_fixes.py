@@ -326,21 +326,25 @@ def test_the_wish_note_is_limited(
 
 
 @pytest.mark.django_db
-def test_the_hour_that_comes_twice_in_autumn_is_booked_in_summer_time(
+def test_the_hour_that_comes_twice_in_autumn_is_asked_about_and_booked_in_summer_time(
     client: Client, coordinator: User, unit_a: Unit, step_two: Rollout
 ) -> None:
-    """02:30 comes twice the night summer time ends; the session is booked at the first, as
-    the clocks show it before they are turned back."""
+    """02:30 comes twice the night summer time ends: the form says which one it books (the
+    first, as the clocks show it before they are turned back) and asks before it does."""
+    url = reverse("training:session_book", args=[unit_a.pk])
+    form = booking(
+        dt.datetime(2027, 10, 31, 2, 30), leader=coordinator.pk, expected_participants="5"
+    )
     with time_machine.travel(dt.datetime(2027, 10, 1, 10, tzinfo=STOCKHOLM), tick=False):
         client.force_login(coordinator)
-        response = client.post(
-            reverse("training:session_book", args=[unit_a.pk]),
-            booking(
-                dt.datetime(2027, 10, 31, 2, 30),
-                leader=coordinator.pk,
-                expected_participants="5",
-            ),
-        )
+        asked = client.post(url, form)
+        assert asked.status_code == 200
+        assert (
+            "Klockan 02:30 kommer två gånger den 2027-10-31, eftersom klockan ställs tillbaka "
+            "till vintertid den natten. Tillfället bokas den första gången, i sommartid."
+        ) in asked.content.decode()
+        assert not TrainingSession.objects.exists()
+        response = client.post(url, {**form, "confirm": "on"})
 
     assert response.status_code == 302
     assert TrainingSession.objects.get().starts_at == dt.datetime(
