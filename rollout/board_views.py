@@ -2,6 +2,7 @@
 observers and superusers of a municipality read them; the one change made here is the
 coordinator's start of several units' rollouts from the unit table (start_many)."""
 
+import dataclasses
 import datetime as dt
 
 from django.contrib import messages
@@ -236,8 +237,31 @@ def unit_table_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in CONTENT_TYPES:
         raise Http404
     municipality, board = _board(request, pk)
-    rows = _table_filter(request, board.sectors).apply(board.rows, board.today)
+    table_filter = _table_filter(request, board.sectors)
     pseudonymise = request.GET.get("pseudonym") == "1"
+    if pseudonymise:
+        # A name search would tell which pseudonym belongs to the unit searched for.
+        table_filter = dataclasses.replace(table_filter, q="")
+    rows = table_filter.apply(board.rows, board.today)
+    if pseudonymise and 0 < len(rows) < min(exports.K_ANONYMITY, len(board.rows)):
+        # What the filters say about a few rows (the one unit of a sector, say) names them,
+        # however the file generalises their columns. (Without filters, the whole of a small
+        # municipality, they say nothing.)
+        messages.error(
+            request,
+            ngettext(
+                "Den pseudonymiserade filen skulle bara få %(count)s enhet med de här "
+                "filtren, och så få kan pekas ut. Välj färre filter (minst %(k)s enheter).",
+                "Den pseudonymiserade filen skulle bara få %(count)s enheter med de här "
+                "filtren, och så få kan pekas ut. Välj färre filter (minst %(k)s enheter).",
+                len(rows),
+            )
+            % {"count": len(rows), "k": exports.K_ANONYMITY},
+        )
+        query = request.GET.copy()
+        query.pop("pseudonym", None)
+        url = reverse("rollout:unit_table", args=[municipality.pk])
+        return redirect(f"{url}?{query.urlencode()}" if query else url)
     sheet = exports.unit_table(
         rows, municipality_id=municipality.pk, pseudonymise=pseudonymise, population=board.rows
     )

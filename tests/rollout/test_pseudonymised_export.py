@@ -246,3 +246,33 @@ def test_files_joined_by_pseudonym_say_no_more_than_the_whole_municipality_does(
                     known[column] = str(value)
     classes = Counter(tuple(values) for values in joined.values())
     assert min(classes.values()) >= K, classes
+
+
+@pytest.mark.django_db
+def test_a_filter_that_leaves_fewer_than_five_units_is_refused(
+    client: Client, observer: User, municipality: Municipality
+) -> None:
+    """What the filters say (the only family-support unit) would name the rows left, however
+    their columns are generalised: no such file, and the table says why."""
+    add_units(municipality, SMALL_MUNICIPALITY)
+    sector = municipality.sectors.get(name="Familjestöd")
+    client.force_login(observer)
+    url = reverse("rollout:unit_table_export", args=[municipality.pk, "csv"])
+    response = client.get(url, {"pseudonym": "1", "sektor": str(sector.pk)}, follow=True)
+    assert response.redirect_chain == [
+        (f"{reverse('rollout:unit_table', args=[municipality.pk])}?sektor={sector.pk}", 302)
+    ]
+    assert "Den pseudonymiserade filen skulle bara få 1 enhet med" in response.content.decode()
+    # The named file is the coordinator's and observer's own table: not refused.
+    assert client.get(url, {"sektor": str(sector.pk)}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_name_search_does_not_reach_the_pseudonymised_file(
+    client: Client, observer: User, municipality: Municipality
+) -> None:
+    """Searching for a name would tell which pseudonym is that unit's."""
+    units = add_units(municipality, SMALL_MUNICIPALITY)
+    client.force_login(observer)
+    rows = export(client, municipality, q=units[0].name)
+    assert len(rows) == len(SMALL_MUNICIPALITY)
