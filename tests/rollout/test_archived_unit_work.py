@@ -18,6 +18,7 @@ from routines.models import Routine
 from tests.factories import book_session
 from tests.followup.test_followups import implement
 from training import services as training
+from units import pagecache
 from units import services as unit_services
 from units.models import Unit, User
 
@@ -111,3 +112,29 @@ def test_an_archived_units_routine_and_follow_ups_stay_as_they_are(
     assert "inget i dess införande kan ändras" in response.content.decode()
     routine.refresh_from_db()
     assert routine.status == "implemented"
+
+
+@pytest.mark.django_db
+def test_every_step_page_of_an_archived_unit_says_so(
+    client: Client, coordinator: User, manager_a: User, unit_a: Unit
+) -> None:
+    """Before anyone tries what the services would refuse."""
+    engine.rollout_start(actor=coordinator, unit=unit_a)
+    pages = [
+        reverse(name, args=[unit_a.pk])
+        for name in (
+            "training:web_course",
+            "training:targeted",
+            "routines:routine",
+            "followup:step",
+        )
+    ]
+    client.force_login(coordinator)
+    notice = 'id="unit-archived"'
+    assert [url for url in pages if notice in client.get(url).content.decode()] == []
+    archive(coordinator, unit_a)
+    pagecache.clear()
+    for url in pages:
+        page = client.get(url).content.decode()
+        assert notice in page, url
+        assert "inget i dess införande kan ändras förrän den är återställd" in page
