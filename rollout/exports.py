@@ -76,12 +76,22 @@ def pseudonym(*, municipality_id: int, unit_id: int) -> str:
     return f"E-{digest[:10].upper()}"
 
 
+def _band(value: float, bands: Sequence[tuple[float, str]]) -> str:
+    """The label of the highest band whose lower bound ``value`` reaches."""
+    return next(label for lowest, label in reversed(bands) if value >= lowest)
+
+
 def headcount_band(headcount: int) -> str:
-    return next(label for lowest, label in reversed(HEADCOUNT_BANDS) if headcount >= lowest)
+    return _band(headcount, HEADCOUNT_BANDS)
 
 
 def web_course_band(share: float) -> str:
-    return next(label for lowest, label in reversed(WEB_COURSE_BANDS) if share >= lowest)
+    return _band(share, WEB_COURSE_BANDS)
+
+
+def _actions_text(row: board_selectors.UnitRow) -> str:
+    """Every open step's action, as the table lists them."""
+    return "; ".join(str(action.text) for action in row.actions)
 
 
 def _month(day: dt.date | None) -> str | None:
@@ -190,7 +200,7 @@ def unit_table(
                 row.round,
                 row.stage_label,
                 row.status_label,
-                "; ".join(str(action.text) for action in row.actions),
+                _actions_text(row),
                 row.due,
                 timezone.localdate(row.last_activity) if row.last_activity else None,
                 row.web_course_completed,
@@ -229,7 +239,7 @@ def _pseudonymised_unit_table(
             row.round,
             row.stage_label,
             row.status_label,
-            "; ".join(str(action.text) for action in row.actions),
+            _actions_text(row),
             _month(row.due),
             _month(timezone.localdate(row.last_activity) if row.last_activity else None),
             web_course_band(row.web_course_share),
